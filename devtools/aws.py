@@ -1,0 +1,74 @@
+"""The local AWS emulator: LocalStack if one answers at AWS_ENDPOINT_URL, else moto's
+server started on 127.0.0.1:4566 (LocalStack's port, so localstack-client finds it)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import requests
+
+DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "test",
+    "AWS_SECRET_ACCESS_KEY": "test",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+}
+
+
+def answering(endpoint: str) -> str | None:
+    """"localstack", "moto" or None, by what answers at ``endpoint``."""
+    try:
+        if requests.get(f"{endpoint}/_localstack/health", timeout=1).ok:
+            return "localstack"
+    except requests.RequestException:
+        return None
+    try:
+        if requests.get(f"{endpoint}/moto-api/data.json", timeout=1).ok:
+            return "moto"
+    except requests.RequestException:
+        pass
+    return None
+
+
+def start_moto(endpoint: str, log_path: Path | None = None) -> subprocess.Popen:
+    parsed = urlparse(endpoint)
+    host, port = parsed.hostname or "127.0.0.1", str(parsed.port or 4566)
+    out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - owned by the child
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", host, "-p", port],
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **FAKE_CREDENTIALS},
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if answering(endpoint):
+            return process
+        if process.poll() is not None:
+            raise RuntimeError(f"moto server exited with {process.returncode} (is port {port} taken?)")
+        time.sleep(0.2)
+    process.terminate()
+    raise RuntimeError(f"moto server did not answer at {endpoint}")
+
+
+def ensure_emulator(endpoint: str | None = None, log_path: Path | None = None) -> tuple[str, subprocess.Popen | None]:
+    """The endpoint of a running emulator, and the process if we had to start one."""
+    endpoint = (endpoint or os.environ.get("AWS_ENDPOINT_URL") or DEFAULT_ENDPOINT).rstrip("/")
+    if answering(endpoint):
+        return endpoint, None
+    return endpoint, start_moto(endpoint, log_path)
+
+
+def stop(process: subprocess.Popen | None) -> None:
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -1,0 +1,49 @@
+"""``make package``: each app's deployment artifact, with the shared code inside.
+
+Chalice packages only ``app.py``, ``chalicelib/`` and ``vendor/``, so the shared
+package is copied into ``<app>/vendor/blog_shared`` (git-ignored) first, then
+``chalice package`` writes ``build/<app>/`` (deployment.zip and the SAM template).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+APPS = ("user_api", "post_api", "web_frontend")
+SHARED = REPO / "shared" / "blog_shared"
+
+
+def vendor_shared(app: str) -> None:
+    target = REPO / app / "vendor" / "blog_shared"
+    shutil.rmtree(target, ignore_errors=True)
+    # Migrations run from the tooling, not inside the Lambda functions.
+    shutil.copytree(SHARED, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "migrations", "migrate.py"))
+
+
+def package(app: str, out_dir: Path | None = None, stage: str = "prod") -> Path:
+    """Build ``app``'s artifact into ``out_dir`` (default build/<app>); returns the folder."""
+    out_dir = out_dir or REPO / "build" / app
+    shutil.rmtree(out_dir, ignore_errors=True)
+    vendor_shared(app)
+    subprocess.run(
+        [sys.executable, "-m", "chalice", "package", "--stage", stage, str(out_dir)],
+        cwd=REPO / app,
+        check=True,
+    )
+    return out_dir
+
+
+def main(argv: list[str]) -> int:
+    apps = argv or [app for app in APPS if (REPO / app / "app.py").exists()]
+    for app in apps:
+        out = package(app)
+        print(f"{app}: {out / 'deployment.zip'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

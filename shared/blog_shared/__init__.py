@@ -1,0 +1,1 @@
+"""Code shared by the serverless blog's three Chalice apps."""

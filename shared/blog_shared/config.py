@@ -1,0 +1,90 @@
+"""Settings read from the environment, once per Lambda container.
+
+Every app reads its configuration here and nowhere else. Outside the ``dev``
+stage a missing or placeholder signing key is refused at start-up, so a
+misconfigured deployment fails loudly instead of signing tokens with "secret".
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "secret", "changeme", "change-me", "change_me", "placeholder", "dev", "test", "jwt-secret"}
+)
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a usable deployment."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    database_url: str
+    db_pool_size: int
+    jwt_secret: str | None
+    jwt_secret_arn: str | None
+    jwt_issuer: str
+    jwt_audience: str
+    access_token_ttl: int
+    remember_token_ttl: int
+    aws_endpoint_url: str | None
+    aws_region: str
+    avatar_base_url: str | None
+    max_body_bytes: int
+
+    @property
+    def is_dev(self) -> bool:
+        return self.stage == "dev"
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def is_placeholder_secret(secret: str | None) -> bool:
+    return secret is None or secret.strip().lower() in PLACEHOLDER_SECRETS or len(secret) < MIN_SECRET_LENGTH
+
+
+def load_settings() -> Settings:
+    """Build settings from ``os.environ``; raises ConfigError when they are unusable."""
+    env = os.environ
+    stage = env.get("APP_STAGE", "prod")
+    secret = env.get("JWT_SECRET") or None
+    secret_arn = env.get("JWT_SECRET_ARN") or None
+    if not stage == "dev" and not secret_arn and is_placeholder_secret(secret):
+        raise ConfigError(
+            f"JWT_SECRET is missing or a placeholder (stage {stage!r}): set a random value of at least "
+            f"{MIN_SECRET_LENGTH} characters, or JWT_SECRET_ARN to a Secrets Manager secret."
+        )
+    return Settings(
+        stage=stage,
+        database_url=env.get("DATABASE_URL", "postgresql+pg8000://postgres@127.0.0.1:5432/blog"),
+        db_pool_size=_int("DB_POOL_SIZE", 1),
+        jwt_secret=secret,
+        jwt_secret_arn=secret_arn,
+        jwt_issuer=env.get("JWT_ISSUER", "serverless-blog"),
+        jwt_audience=env.get("JWT_AUDIENCE", "serverless-blog-api"),
+        access_token_ttl=_int("ACCESS_TOKEN_TTL", 24 * 3600),
+        remember_token_ttl=_int("REMEMBER_TOKEN_TTL", 30 * 24 * 3600),
+        aws_endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+        aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+        avatar_base_url=(env.get("AVATAR_BASE_URL") or "").rstrip("/") or None,
+        max_body_bytes=_int("MAX_BODY_BYTES", 64 * 1024),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The container's settings; ``get_settings.cache_clear()`` re-reads the environment."""
+    return load_settings()

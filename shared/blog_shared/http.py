@@ -1,0 +1,128 @@
+"""The JSON API conventions every app follows, in one place.
+
+- Success: ``{"status": "success", "data": ...}`` (:func:`success`).
+- Errors: ``{"status": "fail", "message": "...", "errors": {field: [..]}}``: raise
+  :class:`ApiError` anywhere in a request; the middleware installed by
+  :func:`create_api` turns it into the response. A database that cannot be reached
+  becomes a 503, anything unexpected a 500 in the same shape (never a traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from chalice import Chalice, ChaliceUnhandledError, Response
+from chalice.app import Request
+
+from .config import get_settings
+from .db import is_unavailable
+
+log = logging.getLogger("blog")
+
+
+class ApiError(ChaliceUnhandledError):
+    """An error the client should see: status code, message and optional field errors."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        errors: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.errors = errors
+        self.headers = headers or {}
+
+    def to_response(self) -> Response:
+        return error_response(self.status, self.message, self.errors, self.headers)
+
+
+def error_response(
+    status: int, message: str, errors: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+) -> Response:
+    body: dict[str, Any] = {"status": "fail", "message": message}
+    if errors:
+        body["errors"] = errors
+    return Response(body=body, status_code=status, headers=headers or {})
+
+
+def success(data: Any, status: int = 200, **extra: Any) -> Response:
+    return Response(body={"status": "success", "data": data, **extra}, status_code=status)
+
+
+def no_content() -> Response:
+    return Response(body="", status_code=204)
+
+
+def read_json(request: Request) -> dict[str, Any]:
+    """The request body as a JSON object; 413 when too large, 400 when not a JSON object."""
+    raw = request.raw_body or b""
+    if len(raw) > get_settings().max_body_bytes:
+        raise ApiError(413, "Request body is too large.")
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "Request body must be valid JSON.") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "Request body must be a JSON object.")
+    return body
+
+
+def query_param(request: Request, name: str) -> str | None:
+    return (request.query_params or {}).get(name)
+
+
+def _errors_as_json(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    try:
+        return get_response(event)
+    except ApiError as error:
+        return error.to_response()
+    except Exception as error:
+        if is_unavailable(error):
+            log.warning("database unavailable: %s", error.__class__.__name__)
+            return error_response(
+                503, "The service is temporarily unavailable. Please try again shortly.", headers={"Retry-After": "5"}
+            )
+        log.exception("unhandled error")
+        return error_response(500, "An internal error occurred.")
+
+
+class _RequestPerThread(Chalice):
+    """Chalice keeps the current request on the app object. Lambda runs one request per
+    container, but ``chalice local`` serves from several threads, so keep it per thread."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._local = threading.local()
+        super().__init__(*args, **kwargs)
+
+    @property  # type: ignore[override]
+    def current_request(self) -> Request | None:
+        return getattr(self._local, "request", None)
+
+    @current_request.setter
+    def current_request(self, value: Request | None) -> None:
+        self._local.request = value
+
+    @property  # type: ignore[override]
+    def lambda_context(self) -> Any:
+        return getattr(self._local, "lambda_context", None)
+
+    @lambda_context.setter
+    def lambda_context(self, value: Any) -> None:
+        self._local.lambda_context = value
+
+
+def create_api(app_name: str) -> Chalice:
+    """A Chalice app with the shared error handling installed."""
+    app = _RequestPerThread(app_name=app_name)
+    app.register_middleware(_errors_as_json, "http")
+    return app

@@ -1,0 +1,85 @@
+"""Tables shared by the apps. The schema itself is created by the Alembic migrations
+in ``blog_shared/migrations``; these classes mirror them for queries."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+    select,
+)
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Follow(Base):
+    __tablename__ = "follows"
+
+    follower_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    followed_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint("follower_id <> followed_id", name="ck_follows_not_self"),
+        Index("ix_follows_followed_follower", "followed_id", "follower_id"),
+    )
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(20))
+    email: Mapped[str] = mapped_column(String(254))
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    from_oauth: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    image_filename: Mapped[str | None] = mapped_column(String(255))
+    # Bumped when the password changes: every token issued before stops working.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    # Counted in the same statement that loads the user; both use an index.
+    following_count: Mapped[int] = column_property(
+        select(func.count()).where(Follow.follower_id == id).correlate_except(Follow).scalar_subquery(),
+        deferred=False,
+    )
+    follower_count: Mapped[int] = column_property(
+        select(func.count()).where(Follow.followed_id == id).correlate_except(Follow).scalar_subquery(),
+        deferred=False,
+    )
+
+
+class RevokedToken(Base):
+    """Access tokens ended by logout before their expiry (rows may be purged after ``expires_at``)."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class LoginAttempt(Base):
+    """Failed logins, kept in the database so the limit holds across Lambda containers."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    attempted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (Index("ix_login_attempts_email_time", "email", "attempted_at"),)

@@ -1,0 +1,125 @@
+"""Signed tokens (JWT, HS256) for every purpose: API access, and later password reset
+and unsubscribe links. One module issues and checks them all.
+
+Checks on decode: the algorithm allow-list, signature, ``exp``, ``iat``, ``aud``,
+``iss``, ``sub``, ``jti`` and the ``purpose`` claim, so a token made for one
+purpose is never accepted for another.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from jose import JWTError, jwt
+
+from .config import ConfigError, get_settings, is_placeholder_secret
+
+ALGORITHM = "HS256"
+ALLOWED_ALGORITHMS = [ALGORITHM]
+
+ACCESS = "access"
+
+
+class TokenError(Exception):
+    """The token is malformed, forged, expired or meant for something else."""
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    jti: uuid.UUID
+    expires_at: datetime
+
+    @property
+    def expires_in(self) -> int:
+        return max(0, int((self.expires_at - datetime.now(UTC)).total_seconds()))
+
+
+@dataclass(frozen=True)
+class Claims:
+    subject: str
+    purpose: str
+    jti: uuid.UUID
+    issued_at: datetime
+    expires_at: datetime
+    extra: dict[str, Any]
+
+
+@lru_cache(maxsize=1)
+def signing_key() -> str:
+    """The HMAC key: ``JWT_SECRET``, or the Secrets Manager secret named by ``JWT_SECRET_ARN``
+    (fetched once per container)."""
+    settings = get_settings()
+    if settings.jwt_secret_arn:
+        import boto3  # only needed when the key lives in Secrets Manager
+
+        client = boto3.client(
+            "secretsmanager", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url
+        )
+        secret = client.get_secret_value(SecretId=settings.jwt_secret_arn)["SecretString"]
+        if is_placeholder_secret(secret):
+            raise ConfigError("The secret behind JWT_SECRET_ARN is too short or a placeholder.")
+        return secret
+    if not settings.jwt_secret:
+        raise ConfigError("JWT_SECRET is not set.")
+    return settings.jwt_secret
+
+
+def issue(subject: str | int, purpose: str, ttl_seconds: int, **extra: Any) -> IssuedToken:
+    settings = get_settings()
+    now = datetime.now(UTC).replace(microsecond=0)
+    expires_at = now + timedelta(seconds=ttl_seconds)
+    jti = uuid.uuid4()
+    claims = {
+        **extra,
+        "sub": str(subject),
+        "purpose": purpose,
+        "jti": str(jti),
+        "iat": int(now.timestamp()),
+        "exp": int(expires_at.timestamp()),
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+    }
+    return IssuedToken(jwt.encode(claims, signing_key(), algorithm=ALGORITHM), jti, expires_at)
+
+
+def decode(token: str, purpose: str) -> Claims:
+    """Verify ``token`` and return its claims; raises TokenError for anything amiss."""
+    settings = get_settings()
+    try:
+        payload = jwt.decode(
+            token,
+            signing_key(),
+            algorithms=ALLOWED_ALGORITHMS,
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={
+                "require_exp": True,
+                "require_iat": True,
+                "require_aud": True,
+                "require_iss": True,
+                "require_sub": True,
+                "require_jti": True,
+            },
+        )
+    except JWTError as exc:
+        raise TokenError(str(exc)) from exc
+    if payload.get("purpose") != purpose:
+        raise TokenError("token has the wrong purpose")
+    try:
+        jti = uuid.UUID(payload["jti"])
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise TokenError("malformed jti") from exc
+    reserved = {"sub", "purpose", "jti", "iat", "exp", "iss", "aud", "nbf"}
+    return Claims(
+        subject=payload["sub"],
+        purpose=purpose,
+        jti=jti,
+        issued_at=datetime.fromtimestamp(payload["iat"], UTC),
+        expires_at=datetime.fromtimestamp(payload["exp"], UTC),
+        extra={k: v for k, v in payload.items() if k not in reserved},
+    )

@@ -1,0 +1,16 @@
+"""user_api: users, authentication and following (Lambda behind API Gateway)."""
+
+from blog_shared.config import get_settings
+from blog_shared.http import create_api
+from chalicelib import docs
+from chalicelib.auth.routes import bp as auth_routes
+from chalicelib.follows.routes import bp as follow_routes
+from chalicelib.users.routes import bp as user_routes
+
+get_settings()  # refuse to start with a missing or placeholder signing key
+
+app = create_api("user-api")
+app.register_blueprint(user_routes)
+app.register_blueprint(auth_routes)
+app.register_blueprint(follow_routes)
+app.register_blueprint(docs.bp)

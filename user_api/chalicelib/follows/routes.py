@@ -1,0 +1,52 @@
+"""/user-follow/<follower_id>/<followed_username>: follow and unfollow, for yourself only."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+from sqlalchemy.orm import Session
+
+from blog_shared.auth import current_user, require_self
+from blog_shared.db import transaction
+from blog_shared.http import ApiError, no_content, success
+from blog_shared.models import User
+from blog_shared.openapi import doc
+
+from ..users import store as users
+from ..users.schemas import UserSchema, user_json
+from . import store
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/user-follow/{follower_id}/{followed_username}", methods=["POST"])
+@doc("Follow a user (idempotent)", response=UserSchema, status=201, errors=(400, 401, 403, 404), auth="required")
+def follow(follower_id: str, followed_username: str) -> Response:
+    with transaction() as db:
+        me, target = _pair(db, follower_id, followed_username, "You cannot follow yourself.")
+        store.follow(db, me.id, target.id)
+        db.refresh(target)
+        return success(user_json(target, me), status=201)
+
+
+@bp.route("/user-follow/{follower_id}/{followed_username}", methods=["DELETE"])
+@doc("Unfollow a user", status=204, errors=(400, 401, 403, 404), auth="required")
+def unfollow(follower_id: str, followed_username: str) -> Response:
+    with transaction() as db:
+        me, target = _pair(db, follower_id, followed_username, "You cannot unfollow yourself.")
+        store.unfollow(db, me.id, target.id)
+    return no_content()
+
+
+def _pair(db: Session, follower_id: str, followed_username: str, self_message: str) -> tuple[User, User]:
+    """The token's user (who must be ``follower_id``) and the user they (un)follow."""
+    me = current_user(db, bp.current_request)
+    follower = users.parse_id(follower_id)
+    if follower is None:
+        raise ApiError(404, f"No user with id {follower_id}")
+    require_self(me, follower)
+    target = users.get_user_by_username(db, followed_username)
+    if target is None:
+        raise ApiError(404, f"No user with username {followed_username}")
+    if target.id == me.id:
+        raise ApiError(400, self_message)
+    return me, target

@@ -1,0 +1,21 @@
+"""Database access for following. Counts are COUNT(*) over the follows table (indexed both
+ways), so they are exact under any interleaving of follows and unfollows."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from blog_shared.models import Follow
+
+
+def follow(db: Session, follower_id: int, followed_id: int) -> None:
+    """Idempotent: following someone twice leaves one row."""
+    db.execute(
+        insert(Follow).values(follower_id=follower_id, followed_id=followed_id).on_conflict_do_nothing()
+    )
+
+
+def unfollow(db: Session, follower_id: int, followed_id: int) -> None:
+    db.execute(delete(Follow).where(Follow.follower_id == follower_id, Follow.followed_id == followed_id))

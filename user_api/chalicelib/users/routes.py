@@ -1,0 +1,99 @@
+"""/users: look up, register and update users."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from sqlalchemy.orm import Session
+
+from blog_shared.auth import current_user, issue_access_token, optional_user, require_self
+from blog_shared.db import transaction
+from blog_shared.http import ApiError, query_param, read_json, success
+from blog_shared.models import User
+from blog_shared.openapi import doc
+from blog_shared.validation import load
+
+from . import store
+from .schemas import UserCreateSchema, UserSchema, UserUpdateSchema, user_json
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/users", methods=["GET"])
+@doc(
+    "Find a user by username or email",
+    response=UserSchema,
+    errors=(400, 401, 403, 404),
+    query=(("username", "the user's name"), ("email", "the user's email (needs that user's token)")),
+    auth="optional",
+)
+def find_user() -> Response:
+    """Looking a user up by email needs that user's own token, so emails cannot be probed."""
+    request = bp.current_request
+    username, email = query_param(request, "username"), query_param(request, "email")
+    with transaction() as db:
+        viewer = optional_user(db, request)
+        if username:
+            user = store.get_user_by_username(db, username)
+            if user is None:
+                raise ApiError(404, f"No user with username {username}")
+        elif email:
+            if viewer is None:
+                raise ApiError(401, "Looking a user up by email needs that user's token.")
+            if viewer.email.lower() != email.strip().lower():
+                raise ApiError(403, "You can only look up your own email.")
+            user = viewer
+        else:
+            raise ApiError(400, "Username or email argument not provided")
+        return success(user_json(user, viewer))
+
+
+@bp.route("/users", methods=["POST"])
+@doc("Register a user", body=UserCreateSchema, response=UserSchema, status=201, errors=(400, 413))
+def create_user() -> Response:
+    data = load(UserCreateSchema(), read_json(bp.current_request))
+    with transaction() as db:
+        user = store.create_user(db, data["username"], data["email"], data["password"])
+        return success(user_json(user, user), status=201)
+
+
+@bp.route("/users/{user_id}", methods=["GET"])
+@doc("Get a user by id", response=UserSchema, errors=(401, 404), auth="optional")
+def get_user(user_id: str) -> Response:
+    with transaction() as db:
+        viewer = optional_user(db, bp.current_request)
+        user = _existing(db, user_id)
+        return success(user_json(user, viewer))
+
+
+@bp.route("/users/{user_id}", methods=["PUT"])
+@doc(
+    "Update your own user",
+    body=UserUpdateSchema,
+    response=UserSchema,
+    errors=(400, 401, 403, 404, 413),
+    auth="required",
+)
+def update_user(user_id: str) -> Response:
+    """Changing the password needs ``current_password`` and voids every token issued before;
+    the response then carries a fresh ``access_token``."""
+    request = bp.current_request
+    with transaction() as db:
+        viewer = current_user(db, request)
+        user = _existing(db, user_id)
+        require_self(viewer, user.id)
+        changes = load(UserUpdateSchema(), read_json(request))
+        if store.update_user(db, user, changes):
+            token = issue_access_token(user)
+            return success(
+                user_json(user, user), access_token=token.token, token_type="Bearer", expires_in=token.expires_in
+            )
+        return success(user_json(user, user))
+
+
+def _existing(db: Session, raw_id: str) -> User:
+    user_id = store.parse_id(raw_id)
+    user = store.get_user(db, user_id) if user_id is not None else None
+    if user is None:
+        raise ApiError(404, f"No user with id {raw_id}")
+    return user

@@ -1,0 +1,70 @@
+"""Input validation and output shape of users."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from blog_shared.avatars import avatar_url
+from blog_shared.models import User
+from blog_shared.validation import Trimmed
+
+USERNAME = validate.And(
+    validate.Length(min=2, max=20, error="Username must be 2 to 20 characters long."),
+    validate.Regexp(
+        r"^[A-Za-z0-9_.\-]+$", error="Username may only contain letters, digits, underscores, dots and hyphens."
+    ),
+)
+EMAIL = validate.And(
+    validate.Length(max=254, error="Email must be at most 254 characters long."),
+    validate.Email(error="Not a valid email address."),
+)
+PASSWORD = validate.Length(min=8, max=128, error="Password must be 8 to 128 characters long.")
+# A key inside the avatar store, e.g. "avatars/3f1c9e.png": no "..", no leading slash.
+IMAGE_FILENAME = validate.Regexp(
+    r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_./\-]{0,254}$", error="Not a valid image file name."
+)
+
+
+class UserCreateSchema(Schema):
+    username = Trimmed(required=True, validate=USERNAME)
+    email = Trimmed(required=True, validate=EMAIL)
+    password = fields.String(required=True, load_only=True, validate=PASSWORD)
+
+
+class UserUpdateSchema(Schema):
+    username = Trimmed(validate=USERNAME)
+    email = Trimmed(validate=EMAIL)
+    image_filename = Trimmed(validate=IMAGE_FILENAME, allow_none=True)
+    password = fields.String(load_only=True, validate=PASSWORD)
+    current_password = fields.String(load_only=True, validate=validate.Length(max=128))
+
+    @validates_schema
+    def _not_empty(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not data:
+            raise ValidationError("Provide at least one of username, email, image_filename, password.")
+
+
+class UserSchema(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    email = fields.String(metadata={"description": "Only shown to the user themself."})
+    from_oauth = fields.Boolean()
+    image_filename = fields.String(allow_none=True)
+    image_url = fields.Method("_image_url")
+    following_count = fields.Integer()
+    follower_count = fields.Integer()
+
+    def _image_url(self, user: User) -> str:
+        return avatar_url(user.image_filename)
+
+
+_public = UserSchema(exclude=("email",))
+_private = UserSchema()
+
+
+def user_json(user: User, viewer: User | None = None) -> dict[str, Any]:
+    """User JSON; ``email`` only when the viewer is the user."""
+    return (_private if viewer is not None and viewer.id == user.id else _public).dump(user)
+

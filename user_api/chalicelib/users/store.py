@@ -1,0 +1,97 @@
+"""Database access for users."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from blog_shared.http import ApiError
+from blog_shared.models import User
+from blog_shared.passwords import hash_password, verify_password
+
+USERNAME_TAKEN = "This username has been taken."
+EMAIL_TAKEN = "This email has been taken."
+MAX_ID = 2**31 - 1  # the id column is a PostgreSQL integer
+
+
+def parse_id(raw: str) -> int | None:
+    """A path id as int, or None when it cannot be one (the route then answers 404)."""
+    return int(raw) if raw.isdigit() and 0 < int(raw) <= MAX_ID else None
+
+
+def get_user(db: Session, user_id: int) -> User | None:
+    return db.get(User, user_id)
+
+
+def get_user_by_username(db: Session, username: str) -> User | None:
+    return db.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+
+
+def get_user_by_email(db: Session, email: str) -> User | None:
+    return db.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def _check_unique(db: Session, username: str | None, email: str | None, exclude_id: int | None = None) -> None:
+    for value, column, message, field in (
+        (username, User.username, USERNAME_TAKEN, "username"),
+        (email, User.email, EMAIL_TAKEN, "email"),
+    ):
+        if value is None:
+            continue
+        query = select(User.id).where(func.lower(column) == value.lower())
+        if exclude_id is not None:
+            query = query.where(User.id != exclude_id)
+        if db.scalar(query) is not None:
+            raise ApiError(400, message, errors={field: [message]})
+
+
+def _flush_unique(db: Session) -> None:
+    """Flush, turning a lost race on a unique index into the same 400 as the check above."""
+    try:
+        db.flush()
+    except IntegrityError as error:
+        text = str(error.orig)
+        if "uq_users_username_lower" in text:
+            raise ApiError(400, USERNAME_TAKEN, errors={"username": [USERNAME_TAKEN]}) from None
+        if "uq_users_email_lower" in text:
+            raise ApiError(400, EMAIL_TAKEN, errors={"email": [EMAIL_TAKEN]}) from None
+        raise
+
+
+def create_user(db: Session, username: str, email: str, password: str) -> User:
+    _check_unique(db, username, email)
+    user = User(username=username, email=email, password_hash=hash_password(password), from_oauth=False)
+    db.add(user)
+    _flush_unique(db)
+    db.refresh(user)
+    return user
+
+
+def update_user(db: Session, user: User, changes: dict[str, Any]) -> bool:
+    """Apply validated changes; returns True when the password changed (old tokens are then void)."""
+    if user.from_oauth:
+        for field in ("username", "email"):
+            if field in changes and changes[field].lower() != getattr(user, field).lower():
+                raise ApiError(
+                    403, "Accounts created with Google or GitHub sign-in cannot change their username or email."
+                )
+    _check_unique(db, changes.get("username"), changes.get("email"), exclude_id=user.id)
+    for field in ("username", "email", "image_filename"):
+        if field in changes:
+            setattr(user, field, changes[field])
+    password_changed = False
+    if "password" in changes:
+        if user.password_hash is not None and not verify_password(
+            user.password_hash, changes.get("current_password", "")
+        ):
+            message = "The current password is wrong."
+            raise ApiError(400, message, errors={"current_password": [message]})
+        user.password_hash = hash_password(changes["password"])
+        user.session_version += 1
+        password_changed = True
+    _flush_unique(db)
+    db.refresh(user)
+    return password_changed
