@@ -22,7 +22,7 @@ FAKE_CREDENTIALS = {
 
 
 def answering(endpoint: str) -> str | None:
-    """"localstack", "moto" or None, by what answers at ``endpoint``."""
+    """ "localstack", "moto" or None, by what answers at ``endpoint``."""
     try:
         if requests.get(f"{endpoint}/_localstack/health", timeout=1).ok:
             return "localstack"

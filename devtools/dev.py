@@ -17,7 +17,7 @@ import sys
 import threading
 from pathlib import Path
 
-from devtools import aws, pg
+from devtools import CHALICE, aws, pg
 
 REPO = Path(__file__).resolve().parent.parent
 DEVDB = REPO / ".devdb"
@@ -27,7 +27,8 @@ COLOURS = {"web_frontend": "35", "user_api": "36", "post_api": "33", "dev": "32"
 
 def say(prefix: str, line: str) -> None:
     colour = COLOURS.get(prefix, "0")
-    sys.stdout.write(f"\033[{colour}m{prefix:>12} |\033[0m {line}\n" if sys.stdout.isatty() else f"{prefix:>12} | {line}\n")
+    label = f"\033[{colour}m{prefix:>12} |\033[0m" if sys.stdout.isatty() else f"{prefix:>12} |"
+    sys.stdout.write(f"{label} {line}\n")
     sys.stdout.flush()
 
 
@@ -90,7 +91,7 @@ def main() -> int:
             continue
         port = os.environ.get(port_var, str(default))
         process = subprocess.Popen(
-            [sys.executable, "-m", "chalice", "local", "--host", "127.0.0.1", "--port", port, "--stage", "dev"],
+            [CHALICE, "local", "--host", "127.0.0.1", "--port", port, "--stage", "dev"],
             cwd=REPO / name,
             env=env,
             stdout=subprocess.PIPE,

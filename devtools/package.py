@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from devtools import CHALICE
+
 REPO = Path(__file__).resolve().parent.parent
 APPS = ("user_api", "post_api", "web_frontend")
 SHARED = REPO / "shared" / "blog_shared"
@@ -30,7 +32,7 @@ def package(app: str, out_dir: Path | None = None, stage: str = "prod") -> Path:
     shutil.rmtree(out_dir, ignore_errors=True)
     vendor_shared(app)
     subprocess.run(
-        [sys.executable, "-m", "chalice", "package", "--stage", stage, str(out_dir)],
+        [CHALICE, "package", "--stage", stage, str(out_dir)],
         cwd=REPO / app,
         check=True,
     )

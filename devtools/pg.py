@@ -50,10 +50,7 @@ def _server_user() -> pwd.struct_passwd | None:
 
 def _reachable_by_others(path: Path) -> bool:
     """True when every folder above ``path`` lets other users pass (o+x)."""
-    for parent in [path, *path.parents]:
-        if not parent.stat().st_mode & stat.S_IXOTH:
-            return False
-    return True
+    return all(parent.stat().st_mode & stat.S_IXOTH for parent in [path, *path.parents])
 
 
 def bin_dir() -> Path:
@@ -120,10 +117,13 @@ class EmbeddedPostgres:
         os.chmod(self.data_dir, 0o700)
         self._run(
             str(bin_dir() / "initdb"),
-            "-D", str(self.data_dir),
-            "-U", SUPERUSER,
+            "-D",
+            str(self.data_dir),
+            "-U",
+            SUPERUSER,
             "--auth=trust",  # listens on 127.0.0.1 only
-            "-E", "UTF8",
+            "-E",
+            "UTF8",
             "--no-locale",
             "--no-sync",
         )
@@ -140,8 +140,17 @@ class EmbeddedPostgres:
             raise RuntimeError(f"port {self.port} is taken by another program; set DEV_DB_PORT to another port")
         options = f"-h 127.0.0.1 -p {self.port} -k '' -c fsync=off -c full_page_writes=off -c max_connections=200"
         self._run(
-            str(bin_dir() / "pg_ctl"), "-D", str(self.data_dir), "-l", str(self.data_dir / "server.log"),
-            "-w", "-t", "60", "-o", options, "start",
+            str(bin_dir() / "pg_ctl"),
+            "-D",
+            str(self.data_dir),
+            "-l",
+            str(self.data_dir / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            options,
+            "start",
         )
         self.started_here = True
         self.create_database()

@@ -12,7 +12,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from . import tokens
-from .http import ApiError
+from .errors import ApiError
 from .models import RevokedToken, User
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="serverless-blog"'}

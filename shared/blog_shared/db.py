@@ -7,6 +7,7 @@ checked with a ping before use so a restarted database is picked up again.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -15,6 +16,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from .config import get_settings
+from .errors import UNAVAILABLE_MESSAGE, ApiError
+
+log = logging.getLogger("blog")
 
 _engine: Engine | None = None
 
@@ -45,9 +49,16 @@ def reset_engine() -> None:
 
 @contextmanager
 def transaction() -> Iterator[Session]:
-    """A session in one transaction: committed when the block ends, rolled back on error."""
-    with Session(get_engine(), expire_on_commit=False) as session, session.begin():
-        yield session
+    """A session in one transaction: committed when the block ends, rolled back on error.
+    A database that cannot be reached becomes a 503 ApiError."""
+    try:
+        with Session(get_engine(), expire_on_commit=False) as session, session.begin():
+            yield session
+    except Exception as error:
+        if is_unavailable(error):
+            log.warning("database unavailable: %s", error)
+            raise ApiError(503, UNAVAILABLE_MESSAGE, headers={"Retry-After": "5"}) from error
+        raise
 
 
 def is_unavailable(error: BaseException) -> bool:

@@ -15,33 +15,13 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from chalice import Chalice, ChaliceUnhandledError, Response
+from chalice import Chalice, Response
 from chalice.app import Request
 
 from .config import get_settings
-from .db import is_unavailable
+from .errors import ApiError
 
 log = logging.getLogger("blog")
-
-
-class ApiError(ChaliceUnhandledError):
-    """An error the client should see: status code, message and optional field errors."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        errors: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.errors = errors
-        self.headers = headers or {}
-
-    def to_response(self) -> Response:
-        return error_response(self.status, self.message, self.errors, self.headers)
 
 
 def error_response(
@@ -83,17 +63,15 @@ def query_param(request: Request, name: str) -> str | None:
 
 def _errors_as_json(event: Any, get_response: Callable[[Any], Response]) -> Response:
     try:
-        return get_response(event)
+        response = get_response(event)
     except ApiError as error:
-        return error.to_response()
-    except Exception as error:
-        if is_unavailable(error):
-            log.warning("database unavailable: %s", error.__class__.__name__)
-            return error_response(
-                503, "The service is temporarily unavailable. Please try again shortly.", headers={"Retry-After": "5"}
-            )
-        log.exception("unhandled error")
-        return error_response(500, "An internal error occurred.")
+        return error_response(error.status, error.message, error.errors, error.headers)
+    # Chalice answers some errors itself (405, 415, unexpected exceptions as 500) with
+    # {"Code", "Message"}: give them the same envelope as ours.
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:
+        response.body = {"status": "fail", "message": body["Message"]}
+    return response
 
 
 class _RequestPerThread(Chalice):

@@ -57,9 +57,7 @@ def signing_key() -> str:
     if settings.jwt_secret_arn:
         import boto3  # only needed when the key lives in Secrets Manager
 
-        client = boto3.client(
-            "secretsmanager", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url
-        )
+        client = boto3.client("secretsmanager", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url)
         secret = client.get_secret_value(SecretId=settings.jwt_secret_arn)["SecretString"]
         if is_placeholder_secret(secret):
             raise ConfigError("The secret behind JWT_SECRET_ARN is too short or a placeholder.")

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields
 
-from .http import ApiError
+from .errors import ApiError
 
 
 class Trimmed(fields.String):

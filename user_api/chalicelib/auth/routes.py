@@ -8,7 +8,8 @@ from chalice import Blueprint, Response
 
 from blog_shared.auth import issue_access_token, require_token
 from blog_shared.db import transaction
-from blog_shared.http import ApiError, no_content, query_param, read_json, success
+from blog_shared.errors import ApiError
+from blog_shared.http import no_content, query_param, read_json, success
 from blog_shared.openapi import doc
 from blog_shared.validation import load
 

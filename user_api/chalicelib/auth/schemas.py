@@ -16,4 +16,3 @@ class LegacyLoginSchema(Schema):
 
     password = fields.String(required=True, validate=validate.Length(min=1, max=128))
     remember = fields.Boolean(load_default=False)
-

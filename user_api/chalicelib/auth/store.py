@@ -50,6 +50,4 @@ def attempt_login(db: Session, email: str, password: str) -> LoginResult:
 def revoke(db: Session, claims: Claims) -> None:
     """End one token before its expiry; expired revocations are pruned on the way."""
     db.execute(delete(RevokedToken).where(RevokedToken.expires_at < datetime.now(UTC)))
-    db.execute(
-        insert(RevokedToken).values(jti=claims.jti, expires_at=claims.expires_at).on_conflict_do_nothing()
-    )
+    db.execute(insert(RevokedToken).values(jti=claims.jti, expires_at=claims.expires_at).on_conflict_do_nothing())

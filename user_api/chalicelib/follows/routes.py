@@ -7,7 +7,8 @@ from sqlalchemy.orm import Session
 
 from blog_shared.auth import current_user, require_self
 from blog_shared.db import transaction
-from blog_shared.http import ApiError, no_content, success
+from blog_shared.errors import ApiError
+from blog_shared.http import no_content, success
 from blog_shared.models import User
 from blog_shared.openapi import doc
 

@@ -12,9 +12,7 @@ from blog_shared.models import Follow
 
 def follow(db: Session, follower_id: int, followed_id: int) -> None:
     """Idempotent: following someone twice leaves one row."""
-    db.execute(
-        insert(Follow).values(follower_id=follower_id, followed_id=followed_id).on_conflict_do_nothing()
-    )
+    db.execute(insert(Follow).values(follower_id=follower_id, followed_id=followed_id).on_conflict_do_nothing())
 
 
 def unfollow(db: Session, follower_id: int, followed_id: int) -> None:

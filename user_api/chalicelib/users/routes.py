@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from chalice import Blueprint, Response
-
 from sqlalchemy.orm import Session
 
 from blog_shared.auth import current_user, issue_access_token, optional_user, require_self
 from blog_shared.db import transaction
-from blog_shared.http import ApiError, query_param, read_json, success
+from blog_shared.errors import ApiError
+from blog_shared.http import query_param, read_json, success
 from blog_shared.models import User
 from blog_shared.openapi import doc
 from blog_shared.validation import load

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from blog_shared.http import ApiError
+from blog_shared.errors import ApiError
 from blog_shared.models import User
 from blog_shared.passwords import hash_password, verify_password
 

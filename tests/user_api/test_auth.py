@@ -1,0 +1,186 @@
+"""/user-auth: tokens, the seed's GET login, logout, brute-force limit, and what a token must be."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from jose import jwt
+from sqlalchemy import create_engine, text
+
+from blog_shared import tokens
+from tests.conftest import PASSWORD
+
+
+def test_post_login_returns_user_and_a_verifiable_token(users):
+    ann = users.register("ann")
+    response = users.post("/user-auth", {"email": "ann@example.com", "password": PASSWORD})
+    assert response.status_code == 200
+    body = response.json_body
+    assert body["status"] == "success"
+    assert body["data"]["id"] == ann["id"] and body["data"]["email"] == "ann@example.com"
+    assert body["token_type"] == "Bearer"
+    assert 23 * 3600 < body["expires_in"] <= 24 * 3600
+    claims = tokens.decode(body["access_token"], tokens.ACCESS)
+    assert claims.subject == str(ann["id"])
+    header = json.loads(base64.urlsafe_b64decode(body["access_token"].split(".")[0] + "=="))
+    assert header["alg"] == "HS256"
+
+
+def test_remember_me_gives_a_long_token(users):
+    users.register("ann")
+    response = users.post("/user-auth", {"email": "ann@example.com", "password": PASSWORD, "remember": True})
+    assert response.json_body["expires_in"] > 29 * 24 * 3600
+
+
+def test_legacy_get_login_with_query_email_and_json_password(users):
+    ann = users.register("ann")
+    response = users.call("GET", "/user-auth?email=ann@example.com", {"password": PASSWORD})
+    assert response.status_code == 200
+    assert response.json_body["data"]["id"] == ann["id"]
+    assert tokens.decode(response.json_body["access_token"], tokens.ACCESS).subject == str(ann["id"])
+    assert users.call("GET", "/user-auth?email=ann@example.com", {"password": "wrong password"}).status_code == 401
+    assert users.call("GET", "/user-auth?email=zed@example.com", {"password": PASSWORD}).status_code == 404
+    missing = users.call("GET", "/user-auth", {"password": PASSWORD})
+    assert missing.status_code == 400 and missing.json_body["message"] == "Email argument not provided"
+    assert users.call("GET", "/user-auth?email=ann@example.com", {}).status_code == 400
+
+
+def test_wrong_password_is_401_and_unknown_email_404(users):
+    users.register("ann")
+    wrong = users.post("/user-auth", {"email": "ann@example.com", "password": "not the password"})
+    assert wrong.status_code == 401 and wrong.json_body["status"] == "fail"
+    unknown = users.post("/user-auth", {"email": "zed@example.com", "password": PASSWORD})
+    assert unknown.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body", [{}, {"email": "ann@example.com"}, {"password": PASSWORD}, {"email": 5, "password": PASSWORD}]
+)
+def test_login_validation(users, body):
+    assert users.post("/user-auth", body).status_code == 400
+
+
+def test_email_login_is_case_insensitive(users):
+    users.register("ann", "Ann@Example.com")
+    assert users.login("ann@example.COM")
+
+
+def test_five_failures_lock_the_email_with_retry_after(users):
+    users.register("ann")
+    for _ in range(5):
+        assert users.post("/user-auth", {"email": "ann@example.com", "password": "wrong pass"}).status_code == 401
+    locked = users.post("/user-auth", {"email": "ann@example.com", "password": PASSWORD})
+    assert locked.status_code == 429
+    retry_after = int(locked.headers["Retry-After"])
+    assert 0 < retry_after <= 15 * 60 + 1
+    legacy = users.call("GET", "/user-auth?email=ANN@example.com", {"password": PASSWORD})
+    assert legacy.status_code == 429
+    # Other accounts are not affected.
+    users.register("bob")
+    assert users.login("bob@example.com")
+
+
+def test_lock_ends_after_the_window_and_success_resets_the_count(users, database_url):
+    users.register("ann")
+    for _ in range(4):
+        users.post("/user-auth", {"email": "ann@example.com", "password": "wrong pass"})
+    assert users.login("ann@example.com")  # success clears the failures
+    for _ in range(4):
+        assert users.post("/user-auth", {"email": "ann@example.com", "password": "wrong pass"}).status_code == 401
+    users.post("/user-auth", {"email": "ann@example.com", "password": "wrong pass"})
+    assert users.post("/user-auth", {"email": "ann@example.com", "password": PASSWORD}).status_code == 429
+    engine = create_engine(database_url)
+    with engine.begin() as conn:  # the failures age out of the 15-minute window
+        conn.execute(text("UPDATE login_attempts SET attempted_at = attempted_at - interval '16 minutes'"))
+    engine.dispose()
+    assert users.login("ann@example.com")
+
+
+def test_logout_revokes_the_token_only(users):
+    ann, first = users.register_and_login("ann")
+    second = users.login("ann@example.com")
+    assert users.delete("/user-auth", token=first).status_code == 204
+    assert users.put(f"/users/{ann['id']}", {"username": "ann2"}, token=first).status_code == 401
+    assert users.delete("/user-auth", token=first).status_code == 401
+    assert users.put(f"/users/{ann['id']}", {"username": "ann2"}, token=second).status_code == 200
+
+
+def test_logout_without_token_is_401(users):
+    assert users.delete("/user-auth").status_code == 401
+
+
+def _forged(claims_override: dict, key: str | None = None, algorithm: str = "HS256") -> str:
+    now = datetime.now(UTC)
+    settings = tokens.get_settings()
+    claims = {
+        "sub": "1",
+        "purpose": tokens.ACCESS,
+        "jti": "5f0c3a52-9a4e-4d0e-9a51-0d7c8e1f2a3b",
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(hours=1)).timestamp()),
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "ver": 1,
+        **claims_override,
+    }
+    claims = {k: v for k, v in claims.items() if v is not None}
+    return jwt.encode(claims, key or tokens.signing_key(), algorithm=algorithm)
+
+
+def _unsigned(claims: dict) -> str:
+    def part(value: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
+
+
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        lambda: _forged({}, key="another key that is long enough to be a real secret"),
+        lambda: _forged({"exp": int(time.time()) - 10}),
+        lambda: _forged({"aud": "someone-else"}),
+        lambda: _forged({"iss": "someone-else"}),
+        lambda: _forged({"purpose": "password_reset"}),
+        lambda: _forged({"purpose": None}),
+        lambda: _forged({"jti": None}),
+        lambda: _forged({"ver": 2}),
+        lambda: _forged({}, algorithm="HS512"),
+        lambda: _unsigned({"sub": "1", "purpose": "access"}),
+        lambda: "not.a.token",
+        lambda: "",
+    ],
+    ids=[
+        "wrong-key",
+        "expired",
+        "wrong-audience",
+        "wrong-issuer",
+        "wrong-purpose",
+        "no-purpose",
+        "no-jti",
+        "old-session-version",
+        "alg-not-allowed",
+        "alg-none",
+        "garbage",
+        "empty",
+    ],
+)
+def test_bad_tokens_are_refused(users, make_token):
+    ann, _ = users.register_and_login("ann")
+    assert ann["id"] == 1
+    response = users.put("/users/1", {"username": "mallory"}, headers={"Authorization": f"Bearer {make_token()}"})
+    assert response.status_code == 401
+    assert users.get("/users/1").json_body["data"]["username"] == "ann"
+
+
+def test_a_well_formed_token_for_a_deleted_user_is_refused(users, database_url):
+    ann, token = users.register_and_login("ann")
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM users"))
+    engine.dispose()
+    assert users.delete("/user-auth", token=token).status_code == 401

@@ -1,0 +1,143 @@
+"""user_api served by `chalice local` in a subprocess, exercised over real HTTP."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+
+from devtools import CHALICE, pg
+from tests.conftest import PASSWORD, REPO
+
+
+def start_chalice_local(app: str, env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
+    port = pg.free_port()
+    process = subprocess.Popen(
+        [CHALICE, "local", "--host", "127.0.0.1", "--port", str(port), "--stage", "dev"],
+        cwd=REPO / app,
+        env={**os.environ, **env},
+        stdout=open(log, "wb"),  # noqa: SIM115 - owned by the child
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"chalice local exited: {log.read_text()}")
+        if pg.port_open(port):
+            return process, base
+        time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"chalice local did not start: {log.read_text()}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="module")
+def server(app_environment, tmp_path_factory) -> Iterator[str]:
+    log = tmp_path_factory.mktemp("chalice") / "user_api.log"
+    process, base = start_chalice_local("user_api", {**app_environment, "DB_POOL_SIZE": "20"}, log)
+    yield base
+    stop(process)
+
+
+def register(base: str, name: str) -> tuple[dict, str]:
+    created = requests.post(
+        f"{base}/users", json={"username": name, "email": f"{name}@example.com", "password": PASSWORD}, timeout=10
+    )
+    assert created.status_code == 201, created.text
+    login = requests.post(f"{base}/user-auth", json={"email": f"{name}@example.com", "password": PASSWORD}, timeout=10)
+    assert login.status_code == 200, login.text
+    return created.json()["data"], login.json()["access_token"]
+
+
+def test_the_readme_journey_over_http(server):
+    ann, token = register(server, "ann")
+    assert requests.get(f"{server}/users", params={"username": "ann"}, timeout=10).json()["data"]["id"] == ann["id"]
+    legacy = requests.get(
+        f"{server}/user-auth", params={"email": "ann@example.com"}, json={"password": PASSWORD}, timeout=10
+    )
+    assert legacy.status_code == 200 and legacy.json()["data"]["id"] == ann["id"]
+    anonymous = requests.put(f"{server}/users/{ann['id']}", json={"username": "annie"}, timeout=10)
+    assert anonymous.status_code == 401
+    assert anonymous.json()["status"] == "fail"
+    updated = requests.put(
+        f"{server}/users/{ann['id']}",
+        json={"username": "annie"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert updated.status_code == 200 and updated.json()["data"]["username"] == "annie"
+    assert requests.get(f"{server}/openapi.json", timeout=10).json()["openapi"].startswith("3.")
+    assert requests.delete(f"{server}/user-auth", headers={"Authorization": f"Bearer {token}"}, timeout=10).ok
+    bad = requests.post(f"{server}/users", data=b"{nope", headers={"Content-Type": "application/json"}, timeout=10)
+    assert bad.status_code == 400 and bad.json()["message"] == "Request body must be valid JSON."
+
+
+def test_parallel_follow_and_unfollow_leave_consistent_counts(server, database_url):
+    """20 parallel requests at a time, each on its own database connection."""
+    star, _ = register(server, "star")
+    fans = [register(server, f"fan{i}") for i in range(20)]
+
+    def act(job: tuple[dict, str, str]) -> int:
+        fan, token, method = job
+        return requests.request(
+            method, f"{server}/user-follow/{fan['id']}/star", headers={"Authorization": f"Bearer {token}"}, timeout=30
+        ).status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        assert list(pool.map(act, [(fan, token, "POST") for fan, token in fans])) == [201] * 20
+    # Odd fans unfollow while even fans follow again (idempotent), all at once.
+    mixed = [(fan, token, "DELETE" if i % 2 else "POST") for i, (fan, token) in enumerate(fans)]
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        assert sorted(pool.map(act, mixed)) == [201] * 10 + [204] * 10
+
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT count(*) FROM follows WHERE followed_id = :id"), {"id": star["id"]}).scalar()
+    engine.dispose()
+    assert rows == 10
+    shown = requests.get(f"{server}/users/{star['id']}", timeout=10).json()["data"]
+    assert shown["follower_count"] == 10
+    for i, (fan, _) in enumerate(fans):
+        count = requests.get(f"{server}/users/{fan['id']}", timeout=10).json()["data"]["following_count"]
+        assert count == (0 if i % 2 else 1)
+
+
+def test_database_outage_is_503_and_recovers(app_environment, tmp_path):
+    """Point a server at its own PostgreSQL, stop that database, then start it again."""
+    from blog_shared import migrate
+
+    db = pg.temporary_server()
+    try:
+        migrate.upgrade(db.url)
+        process, base = start_chalice_local(
+            "user_api", {**app_environment, "DATABASE_URL": db.url}, tmp_path / "user_api.log"
+        )
+        try:
+            register(base, "ann")
+            db.stop()
+            down = requests.get(f"{base}/users", params={"username": "ann"}, timeout=30)
+            assert down.status_code == 503
+            assert down.json()["status"] == "fail"
+            assert down.headers["Retry-After"]
+            db.start()
+            up = requests.get(f"{base}/users", params={"username": "ann"}, timeout=30)
+            assert up.status_code == 200 and up.json()["data"]["username"] == "ann"
+        finally:
+            stop(process)
+    finally:
+        db.stop()
