@@ -7,6 +7,7 @@ package is copied into ``<app>/vendor/blog_shared`` (git-ignored) first, then
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -31,11 +32,13 @@ def package(app: str, out_dir: Path | None = None, stage: str = "prod") -> Path:
     out_dir = out_dir or REPO / "build" / app
     shutil.rmtree(out_dir, ignore_errors=True)
     vendor_shared(app)
-    subprocess.run(
-        [CHALICE, "package", "--stage", stage, str(out_dir)],
-        cwd=REPO / app,
-        check=True,
-    )
+    try:
+        # `chalice package` only needs a region name to write the template; it calls no AWS API.
+        env = {"AWS_DEFAULT_REGION": "us-east-1", **os.environ}
+        subprocess.run([CHALICE, "package", "--stage", stage, str(out_dir)], cwd=REPO / app, env=env, check=True)
+    finally:
+        # A copy left behind would shadow the live shared/ code under `chalice local`.
+        shutil.rmtree(REPO / app / "vendor", ignore_errors=True)
     return out_dir
 
 

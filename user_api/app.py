@@ -1,13 +1,13 @@
 """user_api: users, authentication and following (Lambda behind API Gateway)."""
 
-from blog_shared.config import get_settings
+from blog_shared.config import check_at_startup
 from blog_shared.http import create_api
 from chalicelib import docs
 from chalicelib.auth.routes import bp as auth_routes
 from chalicelib.follows.routes import bp as follow_routes
 from chalicelib.users.routes import bp as user_routes
 
-get_settings()  # refuse to start with a missing or placeholder signing key
+check_at_startup()  # refuse to start with a missing or placeholder signing key
 
 app = create_api("user-api")
 app.register_blueprint(user_routes)

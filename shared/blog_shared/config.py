@@ -8,6 +8,7 @@ misconfigured deployment fails loudly instead of signing tokens with "secret".
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -88,3 +89,16 @@ def load_settings() -> Settings:
 def get_settings() -> Settings:
     """The container's settings; ``get_settings.cache_clear()`` re-reads the environment."""
     return load_settings()
+
+
+# Chalice commands that import app.py only to read its routes, never to serve.
+_CHALICE_BUILD_COMMANDS = frozenset({"package", "deploy", "delete", "generate-sdk", "generate-models", "url"})
+
+
+def check_at_startup() -> None:
+    """Called when an app is imported: refuse to serve with unusable settings (a missing or
+    placeholder key outside dev). Skipped when the Chalice CLI imports the app to build it."""
+    argv = sys.argv
+    if len(argv) > 1 and os.path.basename(argv[0]) == "chalice" and argv[1] in _CHALICE_BUILD_COMMANDS:
+        return
+    get_settings()

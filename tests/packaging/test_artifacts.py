@@ -1,0 +1,123 @@
+"""The artifact is what we test: `chalice package` output, unzipped into an empty folder,
+imported with only that folder (and the standard library) on sys.path, serving API
+Gateway proxy events against the test database."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from devtools.package import package
+
+# Runs inside a bare interpreter (-I -S: no site-packages, no PYTHONPATH).
+SERVE_EVENTS = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import app as handler_module
+results = []
+for event in json.loads(sys.stdin.read()):
+    results.append(handler_module.app(event, None))
+print(json.dumps({
+    "results": results,
+    "outside": [m.__file__ for m in list(sys.modules.values())
+                if getattr(m, "__file__", None) and "site-packages" in m.__file__],
+}))
+"""
+
+
+def proxy_event(method: str, resource: str, path: str, body: dict | None = None, query: dict | None = None) -> dict:
+    """An API Gateway (REST, proxy integration) event as Lambda receives it."""
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": {"Content-Type": "application/json", "Host": "example.execute-api.us-east-1.amazonaws.com"},
+        "multiValueHeaders": {"Content-Type": ["application/json"]},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": resource,
+            "httpMethod": method,
+            "path": f"/api{path}",
+            "stage": "api",
+            "requestId": secrets.token_hex(8),
+            "identity": {"sourceIp": "203.0.113.9"},
+        },
+        "body": json.dumps(body) if body is not None else None,
+        "isBase64Encoded": False,
+    }
+
+
+def serve_from_artifact(zip_path: Path, folder: Path, events: list[dict], env: dict[str, str]) -> dict:
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(folder)
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", SERVE_EVENTS, str(folder)],
+        input=json.dumps(events),
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=folder,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def user_api_zip(tmp_path_factory) -> Path:
+    return package("user_api", tmp_path_factory.mktemp("build") / "user_api") / "deployment.zip"
+
+
+def test_user_api_artifact_serves_register_and_lookup(user_api_zip, tmp_path, app_environment):
+    env = {
+        "DATABASE_URL": app_environment["DATABASE_URL"],
+        "JWT_SECRET": secrets.token_urlsafe(48),
+        "APP_STAGE": "prod",
+        "PATH": "/usr/bin:/bin",
+    }
+    events = [
+        proxy_event("POST", "/users", "/users", {"username": "zoe", "email": "zoe@example.com", "password": "x" * 12}),
+        proxy_event("GET", "/users", "/users", query={"username": "zoe"}),
+        proxy_event("GET", "/users", "/users", query={"username": "nobody"}),
+    ]
+    served = serve_from_artifact(user_api_zip, tmp_path / "extracted", events, env)
+    assert served["outside"] == [], "the artifact imported code from outside itself"
+    created, found, missing = served["results"]
+    assert created["statusCode"] == 201, created
+    assert json.loads(created["body"])["data"]["username"] == "zoe"
+    assert found["statusCode"] == 200
+    assert json.loads(found["body"])["data"]["username"] == "zoe"
+    assert "email" not in json.loads(found["body"])["data"]
+    assert missing["statusCode"] == 404
+    assert json.loads(missing["body"]) == {"status": "fail", "message": "No user with username nobody"}
+
+
+def test_user_api_artifact_refuses_to_start_without_a_real_key(user_api_zip, tmp_path, app_environment):
+    env = {"DATABASE_URL": app_environment["DATABASE_URL"], "JWT_SECRET": "secret", "APP_STAGE": "prod"}
+    with zipfile.ZipFile(user_api_zip) as archive:
+        archive.extractall(tmp_path / "x")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "-S",
+            "-c",
+            "import sys; sys.path.insert(0, sys.argv[1]); import app",
+            str(tmp_path / "x"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "JWT_SECRET is missing or a placeholder" in result.stderr

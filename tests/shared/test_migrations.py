@@ -1,0 +1,78 @@
+"""The migrations build the schema, with its constraints in the database, and run both ways."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+
+from blog_shared import migrate
+
+
+@pytest.fixture
+def scratch_db(database_url) -> Iterator[str]:
+    """A new, empty database on the test server."""
+    admin = create_engine(database_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE IF EXISTS migration_check"))
+        conn.execute(text("CREATE DATABASE migration_check"))
+    yield database_url.rsplit("/", 1)[0] + "/migration_check"
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE IF EXISTS migration_check WITH (FORCE)"))
+    admin.dispose()
+
+
+def _tables(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names())
+
+
+def test_upgrade_downgrade_upgrade(scratch_db):
+    engine = create_engine(scratch_db)
+    migrate.upgrade(scratch_db)
+    assert {"users", "follows", "revoked_tokens", "login_attempts", "alembic_version"} <= _tables(engine)
+    migrate.downgrade(scratch_db)
+    assert _tables(engine) == {"alembic_version"}
+    migrate.upgrade(scratch_db)
+    assert "users" in _tables(engine)
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "INSERT INTO users (username, email, password_hash) VALUES ('a', 'a@example.com', 'h')",
+        "INSERT INTO users (username, email, password_hash) VALUES ('bad name', 'b@example.com', 'h')",
+        "INSERT INTO users (username, email, password_hash) VALUES ('noemail', 'example.com', 'h')",
+        "INSERT INTO users (username, email, password_hash) VALUES ('nopass', 'n@example.com', NULL)",
+        "INSERT INTO users (username, email, password_hash) VALUES ('ANN', 'other@example.com', 'h')",
+        "INSERT INTO users (username, email, password_hash) VALUES ('other', 'ANN@example.com', 'h')",
+        "INSERT INTO follows (follower_id, followed_id) VALUES (1, 1)",
+        "INSERT INTO follows (follower_id, followed_id) VALUES (1, 999)",
+        "INSERT INTO follows (follower_id, followed_id) VALUES (1, 2), (1, 2)",
+    ],
+)
+def test_constraints_live_in_the_database(database_url, statement):
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (username, email, password_hash) VALUES "
+                "('ann', 'ann@example.com', 'h'), ('bob', 'bob@example.com', 'h')"
+            )
+        )
+    with pytest.raises(DBAPIError) as raised, engine.begin() as conn:
+        conn.execute(text(statement))
+    engine.dispose()
+    assert raised.value.orig.args[0]["C"].startswith("23")  # SQLSTATE class 23: integrity constraint violation
+
+
+def test_follows_are_indexed_both_ways(database_url):
+    engine = create_engine(database_url)
+    inspector = inspect(engine)
+    assert inspector.get_pk_constraint("follows")["constrained_columns"] == ["follower_id", "followed_id"]
+    indexes = {tuple(index["column_names"]) for index in inspector.get_indexes("follows")}
+    assert ("followed_id", "follower_id") in indexes
+    engine.dispose()
