@@ -57,6 +57,14 @@ def read_json(request: Request) -> dict[str, Any]:
     return body
 
 
+MAX_ID = 2**31 - 1  # ids are PostgreSQL integers
+
+
+def path_id(raw: str) -> int | None:
+    """A path segment as an id, or None when it cannot be one (the route then answers 404)."""
+    return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ID else None
+
+
 def query_param(request: Request, name: str) -> str | None:
     return (request.query_params or {}).get(name)
 

@@ -11,9 +11,9 @@ from blog_shared.db import transaction
 from blog_shared.errors import ApiError
 from blog_shared.http import no_content, query_param, read_json, success
 from blog_shared.openapi import doc
+from blog_shared.users import UserSchema, user_json
 from blog_shared.validation import load
 
-from ..users.schemas import UserSchema, user_json
 from . import store
 from .schemas import LegacyLoginSchema, LoginSchema
 

@@ -8,12 +8,12 @@ from sqlalchemy.orm import Session
 from blog_shared.auth import current_user, require_self
 from blog_shared.db import transaction
 from blog_shared.errors import ApiError
-from blog_shared.http import no_content, success
+from blog_shared.http import no_content, path_id, success
 from blog_shared.models import User
 from blog_shared.openapi import doc
+from blog_shared.users import UserSchema, user_json
 
 from ..users import store as users
-from ..users.schemas import UserSchema, user_json
 from . import store
 
 bp = Blueprint(__name__)
@@ -41,7 +41,7 @@ def unfollow(follower_id: str, followed_username: str) -> Response:
 def _pair(db: Session, follower_id: str, followed_username: str, self_message: str) -> tuple[User, User]:
     """The token's user (who must be ``follower_id``) and the user they (un)follow."""
     me = current_user(db, bp.current_request)
-    follower = users.parse_id(follower_id)
+    follower = path_id(follower_id)
     if follower is None:
         raise ApiError(404, f"No user with id {follower_id}")
     require_self(me, follower)

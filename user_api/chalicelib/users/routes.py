@@ -8,13 +8,14 @@ from sqlalchemy.orm import Session
 from blog_shared.auth import current_user, issue_access_token, optional_user, require_self
 from blog_shared.db import transaction
 from blog_shared.errors import ApiError
-from blog_shared.http import query_param, read_json, success
+from blog_shared.http import path_id, query_param, read_json, success
 from blog_shared.models import User
 from blog_shared.openapi import doc
+from blog_shared.users import UserSchema, user_json
 from blog_shared.validation import load
 
 from . import store
-from .schemas import UserCreateSchema, UserSchema, UserUpdateSchema, user_json
+from .schemas import UserCreateSchema, UserUpdateSchema
 
 bp = Blueprint(__name__)
 
@@ -92,7 +93,7 @@ def update_user(user_id: str) -> Response:
 
 
 def _existing(db: Session, raw_id: str) -> User:
-    user_id = store.parse_id(raw_id)
+    user_id = path_id(raw_id)
     user = store.get_user(db, user_id) if user_id is not None else None
     if user is None:
         raise ApiError(404, f"No user with id {raw_id}")

@@ -6,8 +6,6 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from blog_shared.avatars import avatar_url
-from blog_shared.models import User
 from blog_shared.validation import Trimmed
 
 USERNAME = validate.And(
@@ -44,26 +42,3 @@ class UserUpdateSchema(Schema):
     def _not_empty(self, data: dict[str, Any], **kwargs: Any) -> None:
         if not data:
             raise ValidationError("Provide at least one of username, email, image_filename, password.")
-
-
-class UserSchema(Schema):
-    id = fields.Integer()
-    username = fields.String()
-    email = fields.String(metadata={"description": "Only shown to the user themself."})
-    from_oauth = fields.Boolean()
-    image_filename = fields.String(allow_none=True)
-    image_url = fields.Method("_image_url")
-    following_count = fields.Integer()
-    follower_count = fields.Integer()
-
-    def _image_url(self, user: User) -> str:
-        return avatar_url(user.image_filename)
-
-
-_public = UserSchema(exclude=("email",))
-_private = UserSchema()
-
-
-def user_json(user: User, viewer: User | None = None) -> dict[str, Any]:
-    """User JSON; ``email`` only when the viewer is the user."""
-    return (_private if viewer is not None and viewer.id == user.id else _public).dump(user)

@@ -14,12 +14,6 @@ from blog_shared.passwords import hash_password, verify_password
 
 USERNAME_TAKEN = "This username has been taken."
 EMAIL_TAKEN = "This email has been taken."
-MAX_ID = 2**31 - 1  # the id column is a PostgreSQL integer
-
-
-def parse_id(raw: str) -> int | None:
-    """A path id as int, or None when it cannot be one (the route then answers 404)."""
-    return int(raw) if raw.isdigit() and 0 < int(raw) <= MAX_ID else None
 
 
 def get_user(db: Session, user_id: int) -> User | None:
