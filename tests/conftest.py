@@ -82,6 +82,7 @@ def clean_database(database_url: str) -> Iterator[None]:
 
 
 _loaded: dict[str, ModuleType] = {}
+_chalicelibs: dict[str, dict[str, ModuleType]] = {}
 
 
 def load_app(name: str) -> ModuleType:
@@ -100,10 +101,16 @@ def load_app(name: str) -> ModuleType:
         spec.loader.exec_module(module)
     finally:
         sys.path.remove(str(app_dir))
-        for key in [k for k in sys.modules if k == "chalicelib" or k.startswith("chalicelib.")]:
-            del sys.modules[key]
+        own = {k: sys.modules.pop(k) for k in list(sys.modules) if k == "chalicelib" or k.startswith("chalicelib.")}
+        _chalicelibs[name] = own
     _loaded[name] = module
     return module
+
+
+def app_module(app: str, dotted: str) -> ModuleType:
+    """A module of an app's own chalicelib, e.g. ``app_module("post_api", "chalicelib.posts.store")``."""
+    load_app(app)
+    return _chalicelibs[app][dotted]
 
 
 class Api:
@@ -165,4 +172,15 @@ def user_api_app() -> Any:
 @pytest.fixture
 def users(user_api_app: Any) -> Iterator[Api]:
     with Client(user_api_app, stage_name="dev", project_dir=str(REPO / "user_api")) as client:
+        yield Api(client)
+
+
+@pytest.fixture(scope="session")
+def post_api_app() -> Any:
+    return load_app("post_api").app
+
+
+@pytest.fixture
+def posts(post_api_app: Any) -> Iterator[Api]:
+    with Client(post_api_app, stage_name="dev", project_dir=str(REPO / "post_api")) as client:
         yield Api(client)

@@ -2,7 +2,7 @@
 
 from blog_shared.config import check_at_startup
 from blog_shared.http import create_api
-from chalicelib import docs
+from blog_shared.openapi import openapi_blueprint
 from chalicelib.auth.routes import bp as auth_routes
 from chalicelib.follows.routes import bp as follow_routes
 from chalicelib.users.routes import bp as user_routes
@@ -13,4 +13,4 @@ app = create_api("user-api")
 app.register_blueprint(user_routes)
 app.register_blueprint(auth_routes)
 app.register_blueprint(follow_routes)
-app.register_blueprint(docs.bp)
+app.register_blueprint(openapi_blueprint("Serverless Blog: user API", "Users, authentication and following."))

@@ -6,12 +6,12 @@ from urllib.parse import quote
 
 from .config import get_settings
 
-# A neutral silhouette, inlined so that every client can show it without another request.
-DEFAULT_AVATAR_URL = "data:image/svg+xml;utf8," + quote(
-    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
-    '<rect width="64" height="64" fill="#dfe4ea"/>'
-    '<circle cx="32" cy="25" r="12" fill="#8795a1"/>'
-    '<path d="M10 60c2-13 11-20 22-20s20 7 22 20z" fill="#8795a1"/></svg>'
+# A neutral silhouette, inlined so that every client can show it without another request
+# (only "#" needs escaping in an SVG data URL that browsers accept).
+DEFAULT_AVATAR_URL = (
+    "data:image/svg+xml,<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 8 8'>"
+    "<rect width='8' height='8' fill='%23dfe4ea'/><circle cx='4' cy='3' r='1.6' fill='%238795a1'/>"
+    "<path d='M1 8c0-2 1.4-3 3-3s3 1 3 3z' fill='%238795a1'/></svg>"
 )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from chalice import Chalice
+from chalice import Blueprint, Chalice, Response
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -104,3 +104,18 @@ def build_spec(app: Chalice, title: str, version: str = "1.0.0", description: st
             operations[method.lower()] = _operation(spec, entry.view_function, list(entry.view_args))
         spec.path(path=path, operations=operations)
     return spec.to_dict()
+
+
+def openapi_blueprint(title: str, description: str) -> Blueprint:
+    """``GET /openapi.json`` for the app that registers it, built once per container."""
+    bp = Blueprint("blog_shared.openapi")
+    cache: dict[str, Any] = {}
+
+    @bp.route("/openapi.json", methods=["GET"])
+    @doc("This API's OpenAPI 3 description")
+    def openapi() -> Response:
+        if "spec" not in cache:
+            cache["spec"] = build_spec(bp._current_app, title=title, description=description)
+        return Response(body=cache["spec"], status_code=200)
+
+    return bp

@@ -1,0 +1,60 @@
+"""/posts/<id>/likes: like (idempotent) and unlike, one like per user."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+from marshmallow import Schema, fields
+
+from blog_shared.auth import current_user, require_self
+from blog_shared.db import transaction
+from blog_shared.http import no_content, read_json, success
+from blog_shared.openapi import doc
+from blog_shared.validation import load
+
+from ..posts.routes import post_or_404
+from . import store
+
+bp = Blueprint(__name__)
+
+
+class LikeBodySchema(Schema):
+    user_id = fields.Integer(metadata={"description": "Optional; must be the token's user."})
+
+
+class LikeSchema(Schema):
+    post_id = fields.Integer()
+    likes = fields.Integer()
+    liked_by_me = fields.Boolean()
+
+
+@bp.route("/posts/{post_id}/likes", methods=["POST"])
+@doc(
+    "Like a post (once per user)",
+    body=LikeBodySchema,
+    response=LikeSchema,
+    status=201,
+    errors=(401, 403, 404),
+    auth="required",
+)
+def like(post_id: str) -> Response:
+    """The notification mail for the post's author goes out only for a new like."""
+    request = bp.current_request
+    with transaction() as db:
+        user = current_user(db, request)
+        body = load(LikeBodySchema(), read_json(request))
+        if "user_id" in body:
+            require_self(user, body["user_id"])
+        post = post_or_404(db, post_id)
+        store.like(db, post.id, user.id)
+        return success({"post_id": post.id, "likes": store.like_count(db, post.id), "liked_by_me": True}, status=201)
+
+
+@bp.route("/posts/{post_id}/likes", methods=["DELETE"])
+@doc("Take your like back", status=204, errors=(401, 404), auth="required")
+def unlike(post_id: str) -> Response:
+    request = bp.current_request
+    with transaction() as db:
+        user = current_user(db, request)
+        post = post_or_404(db, post_id)
+        store.unlike(db, post.id, user.id)
+    return no_content()

@@ -1,0 +1,170 @@
+"""/posts and /posts/<id>: list (all, by author, a user's feed), read, write, delete."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from chalice import Blueprint, Response
+from sqlalchemy.orm import Session
+
+from blog_shared.auth import current_user, optional_user, require_self
+from blog_shared.db import transaction
+from blog_shared.errors import ApiError
+from blog_shared.http import no_content, path_id, read_json, success
+from blog_shared.models import Post, User
+from blog_shared.openapi import doc
+from blog_shared.users import user_json
+from blog_shared.validation import load
+
+from . import store
+from .schemas import (
+    MAX_PER_PAGE,
+    PostCreateSchema,
+    PostListQuerySchema,
+    PostListSchema,
+    PostSchema,
+    PostUpdateSchema,
+    comment_json,
+    post_json,
+)
+
+bp = Blueprint(__name__)
+
+NOT_FOUND = "Post not found"
+
+
+@bp.route("/posts", methods=["GET"])
+@doc(
+    "List posts, newest first",
+    response=PostListSchema,
+    errors=(400, 401, 404),
+    query=(
+        ("page", "page number, from 1 (default 1)"),
+        ("per_page", f"posts per page (default 10, at most {MAX_PER_PAGE})"),
+        ("user", "a username: their posts and the posts of everyone they follow"),
+        ("author", "a username: only their posts"),
+        ("cursor", "continue after the page that returned this next_cursor (page is then ignored)"),
+    ),
+    auth="optional",
+)
+def list_posts() -> Response:
+    """The response also carries ``pagination_meta`` ({page, per_page, pages, total}) and
+    ``next_cursor`` (null on the last page)."""
+    request = bp.current_request
+    query = load(PostListQuerySchema(), dict(request.query_params or {}))
+    per_page = min(query["per_page"], MAX_PER_PAGE)
+    position = store.Position.decode(query["cursor"]) if "cursor" in query else None
+    page = None if position else query["page"]
+    offset = 0 if page is None else (page - 1) * per_page
+    with transaction() as db:
+        viewer = optional_user(db, request)
+        filter_user: User | None = None
+        if "user" in query:
+            filter_user, total = store.user_or_404(db, query["user"], with_feed_total=True)
+        elif "author" in query:
+            filter_user, total = store.user_or_404(db, query["author"], with_feed_total=False)
+        else:
+            total = store.total_posts(db)
+        rows = store.list_posts(
+            db,
+            viewer.id if viewer else None,
+            per_page + 1,  # one more tells whether a next page exists
+            offset=offset,
+            position=position,
+            author_id=filter_user.id if filter_user is not None and "author" in query else None,
+            feed_of=filter_user.id if filter_user is not None and "user" in query else None,
+        )
+        more = len(rows) > per_page
+        rows = rows[:per_page]
+        posts = [post_json(r.post, r.author, r.likes, r.comments_count, r.liked_by_me, viewer) for r in rows]
+        user_data = user_json(filter_user, viewer) if filter_user is not None else None
+    last = rows[-1].post if rows and more else None
+    return success(
+        {"user_data": user_data, "posts": posts},
+        pagination_meta={"page": page, "per_page": per_page, "pages": math.ceil(total / per_page), "total": total},
+        next_cursor=store.Position(last.date_posted, last.id).encode() if last is not None else None,
+    )
+
+
+@bp.route("/posts", methods=["POST"])
+@doc(
+    "Write a post", body=PostCreateSchema, response=PostSchema, status=201, errors=(400, 401, 403, 413), auth="required"
+)
+def create_post() -> Response:
+    request = bp.current_request
+    with transaction() as db:
+        author = current_user(db, request)
+        data = load(PostCreateSchema(), read_json(request))
+        if "user_id" in data:
+            require_self(author, data["user_id"])
+        post = store.create_post(db, author, data["title"], data["content"])
+        return success(_detail(db, post.id, author), status=201)
+
+
+@bp.route("/posts/{post_id}", methods=["GET"])
+@doc("Read a post with its comments", response=PostSchema, errors=(401, 404), auth="optional")
+def get_post(post_id: str) -> Response:
+    request = bp.current_request
+    with transaction() as db:
+        viewer = optional_user(db, request)
+        return success(_detail(db, post_id_or_404(post_id), viewer))
+
+
+@bp.route("/posts/{post_id}", methods=["PUT", "POST"])
+@doc(
+    "Update your post (PUT, or POST as in the original)",
+    body=PostUpdateSchema,
+    response=PostSchema,
+    errors=(400, 401, 403, 404, 413),
+    auth="required",
+)
+def update_post(post_id: str) -> Response:
+    request = bp.current_request
+    with transaction() as db:
+        user = current_user(db, request)
+        changes = load(PostUpdateSchema(), read_json(request))
+        if "user_id" in changes:
+            require_self(user, changes["user_id"])
+        post = post_or_404(db, post_id, lock=True)
+        store.require_author(post, user)
+        store.update_post(db, post, changes)
+        return success(_detail(db, post.id, user))
+
+
+@bp.route("/posts/{post_id}", methods=["DELETE"])
+@doc("Delete your post with its likes and comments", status=204, errors=(401, 403, 404), auth="required")
+def delete_post(post_id: str) -> Response:
+    request = bp.current_request
+    with transaction() as db:
+        user = current_user(db, request)
+        post = post_or_404(db, post_id, lock=True)
+        store.require_author(post, user)
+        store.delete_post(db, post)
+    return no_content()
+
+
+def post_id_or_404(raw: str) -> int:
+    post_id = path_id(raw)
+    if post_id is None:
+        raise ApiError(404, NOT_FOUND)
+    return post_id
+
+
+def post_or_404(db: Session, raw_id: str, lock: bool = False) -> Post:
+    """The post named in the path; ``lock`` holds it for an update or delete."""
+    post_id = post_id_or_404(raw_id)
+    post = store.lock_post(db, post_id) if lock else db.get(Post, post_id)
+    if post is None:
+        raise ApiError(404, NOT_FOUND)
+    return post
+
+
+def _detail(db: Session, post_id: int, viewer: User | None) -> dict[str, Any]:
+    """Post JSON with its comments (two statements)."""
+    row = store.get_post(db, post_id, viewer.id if viewer else None)
+    if row is None:
+        raise ApiError(404, NOT_FOUND)
+    data = post_json(row.post, row.author, row.likes, row.comments_count, row.liked_by_me, viewer)
+    data["comments"] = [comment_json(comment, name) for comment, name in store.get_comments(db, post_id)]
+    return data

@@ -1,0 +1,126 @@
+"""Input validation and output shape of posts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from blog_shared.models import Comment, Post, User
+from blog_shared.users import UserSchema, user_json
+from blog_shared.validation import Trimmed
+
+MAX_PER_PAGE = 50
+DEFAULT_PER_PAGE = 10
+
+TITLE = validate.Length(min=1, max=100, error="Title must be 1 to 100 characters long.")
+CONTENT = validate.Length(min=1, max=20000, error="Content must be 1 to 20,000 characters long.")
+
+
+class PostCreateSchema(Schema):
+    user_id = fields.Integer(metadata={"description": "Optional; must be the token's user."})
+    title = Trimmed(required=True, validate=TITLE)
+    content = Trimmed(required=True, validate=CONTENT)
+
+
+class PostUpdateSchema(Schema):
+    user_id = fields.Integer(metadata={"description": "Optional; must be the token's user."})
+    title = Trimmed(validate=TITLE)
+    content = Trimmed(validate=CONTENT)
+
+    @validates_schema
+    def _something_to_change(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "title" not in data and "content" not in data:
+            raise ValidationError("Provide a title, a content or both.")
+
+
+class PostListQuerySchema(Schema):
+    """The query string of GET /posts (other parameters are ignored)."""
+
+    class Meta:
+        unknown = "exclude"
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    per_page = fields.Integer(load_default=DEFAULT_PER_PAGE, validate=validate.Range(min=1))
+    user = fields.String(validate=validate.Length(min=1, max=20))
+    author = fields.String(validate=validate.Length(min=1, max=20))
+    cursor = fields.String(validate=validate.Length(min=1, max=200))
+
+    @validates_schema
+    def _one_filter(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "user" in data and "author" in data:
+            raise ValidationError("Use either user or author, not both.")
+
+
+class CommentSchema(Schema):
+    id = fields.Integer()
+    author_id = fields.Integer()
+    author_name = fields.String()
+    text = fields.String()
+    date_posted = fields.String()
+
+
+class PostSchema(Schema):
+    """Documentation of the post JSON that :func:`post_json` builds."""
+
+    id = fields.Integer()
+    author = fields.Nested(UserSchema)
+    title = fields.String()
+    content = fields.String()
+    date_posted = fields.String(metadata={"description": "ISO 8601, UTC"})
+    updated_at = fields.String(allow_none=True)
+    likes = fields.Integer()
+    comments_count = fields.Integer()
+    liked_by_me = fields.Boolean(metadata={"description": "Only when a token is sent"})
+    comments = fields.List(fields.Nested(CommentSchema), metadata={"description": "Only on GET /posts/<id>"})
+
+
+class PaginationMetaSchema(Schema):
+    page = fields.Integer(allow_none=True)
+    per_page = fields.Integer()
+    pages = fields.Integer()
+    total = fields.Integer()
+
+
+class PostListSchema(Schema):
+    user_data = fields.Nested(UserSchema, allow_none=True)
+    posts = fields.List(fields.Nested(PostSchema))
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat() if moment is not None else None
+
+
+def post_json(
+    post: Post,
+    author: User,
+    likes: int,
+    comments_count: int,
+    liked_by_me: bool | None,
+    viewer: User | None,
+) -> dict[str, Any]:
+    """Post JSON (built by hand: it is on the hot path of every list)."""
+    data: dict[str, Any] = {
+        "id": post.id,
+        "author": user_json(author, viewer),
+        "title": post.title,
+        "content": post.content,
+        "date_posted": iso(post.date_posted),
+        "updated_at": iso(post.updated_at),
+        "likes": likes,
+        "comments_count": comments_count,
+    }
+    if viewer is not None:
+        data["liked_by_me"] = bool(liked_by_me)
+    return data
+
+
+def comment_json(comment: Comment, author_name: str) -> dict[str, Any]:
+    return {
+        "id": comment.id,
+        "author_id": comment.user_id,
+        "author_name": author_name,
+        "text": comment.text,
+        "date_posted": iso(comment.date_posted),
+    }

@@ -1,0 +1,207 @@
+"""Database access for posts: pages of posts and the feed, one post, create/update/delete.
+
+A page is one statement whatever its size: authors (with their follow counts), like
+and comment counts and ``liked_by_me`` come back in the same row as the post. Totals
+come from ``users.post_count``, kept in step with every insert and delete, so no request
+counts the posts table.
+
+The feed (``user=X``: X's posts and those of everyone X follows) takes, for each of
+those authors, only their newest posts from the (user_id, date_posted, id) index and
+merges them: its cost follows the number of authors and the page, not the table.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, delete, exists, func, literal, select, true, tuple_, union_all, update
+from sqlalchemy.orm import Session, aliased
+
+from blog_shared.errors import ApiError
+from blog_shared.models import Comment, Follow, Like, Post, User
+
+NEWEST_FIRST = (Post.date_posted.desc(), Post.id.desc())
+
+
+@dataclass(frozen=True)
+class PostRow:
+    post: Post
+    author: User
+    likes: int
+    comments_count: int
+    liked_by_me: bool | None
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a page ends in newest-first order: the keyset behind a cursor."""
+
+    date_posted: datetime
+    post_id: int
+
+    def encode(self) -> str:
+        raw = json.dumps([self.date_posted.astimezone(UTC).isoformat(), self.post_id]).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, cursor: str) -> Position:
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+            moment, post_id = json.loads(raw)
+            position = cls(datetime.fromisoformat(moment), int(post_id))
+        except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+            raise ApiError(400, "Invalid cursor.", errors={"cursor": ["Not a cursor from this API."]}) from None
+        if position.date_posted.tzinfo is None:
+            raise ApiError(400, "Invalid cursor.", errors={"cursor": ["Not a cursor from this API."]})
+        return position
+
+
+def _post_rows(viewer_id: int | None) -> Select[Any]:
+    """Post, author and counts in one row; the counts use the likes/comments indexes."""
+    likes = select(func.count()).where(Like.post_id == Post.id).correlate(Post).scalar_subquery()
+    comments = select(func.count()).where(Comment.post_id == Post.id).correlate(Post).scalar_subquery()
+    liked = (
+        exists().where(Like.post_id == Post.id, Like.user_id == viewer_id).correlate(Post)
+        if viewer_id is not None
+        else literal(None)
+    )
+    return select(Post, User, likes.label("likes"), comments.label("comments"), liked.label("liked")).join(
+        User, User.id == Post.user_id
+    )
+
+
+def _rows(db: Session, query: Select[Any]) -> list[PostRow]:
+    return [PostRow(*row) for row in db.execute(query).all()]
+
+
+def _before(position: Position | None, date_col: Any, id_col: Any) -> Any:
+    if position is None:
+        return true()
+    return tuple_(date_col, id_col) < tuple_(literal(position.date_posted), literal(position.post_id))
+
+
+def list_posts(db: Session, viewer_id: int | None, per_page: int, **where: Any) -> list[PostRow]:
+    """A page of posts, newest first (see :func:`page_query` for the filters)."""
+    return _rows(db, page_query(viewer_id, per_page, **where))
+
+
+def page_query(
+    viewer_id: int | None,
+    per_page: int,
+    *,
+    offset: int = 0,
+    position: Position | None = None,
+    author_id: int | None = None,
+    feed_of: int | None = None,
+) -> Select[Any]:
+    """The statement for a page of posts, newest first: all posts, one author's
+    (``author_id``), or a user's feed (``feed_of``). Continues after ``position`` (a
+    cursor) or skips ``offset`` posts (a page number)."""
+    if feed_of is not None:
+        authors = union_all(
+            select(literal(feed_of).label("uid")),
+            select(Follow.followed_id).where(Follow.follower_id == feed_of),
+        ).cte("authors")
+        newest = (
+            select(Post.id, Post.date_posted)
+            .where(Post.user_id == authors.c.uid, _before(position, Post.date_posted, Post.id))
+            .order_by(*NEWEST_FIRST)
+            .limit(offset + per_page)
+            .lateral("newest")
+        )
+        page_ids = (
+            select(newest.c.id, newest.c.date_posted)
+            .select_from(authors)
+            .join(newest, true())
+            .order_by(newest.c.date_posted.desc(), newest.c.id.desc())
+        )
+    else:
+        page_ids = select(Post.id, Post.date_posted).where(_before(position, Post.date_posted, Post.id))
+        if author_id is not None:
+            page_ids = page_ids.where(Post.user_id == author_id)
+        page_ids = page_ids.order_by(*NEWEST_FIRST)
+    ids = page_ids.offset(offset).limit(per_page).subquery("page")
+    return _post_rows(viewer_id).join(ids, ids.c.id == Post.id).order_by(*NEWEST_FIRST)
+
+
+def total_posts(db: Session) -> int:
+    return db.scalar(select(func.coalesce(func.sum(User.post_count), 0))) or 0
+
+
+def find_filter_user(db: Session, username: str, with_feed_total: bool) -> tuple[User, int] | None:
+    """The user named in ``user=``/``author=``, and the number of posts their page lists
+    (their own, or with ``with_feed_total`` also those of everyone they follow)."""
+    if with_feed_total:
+        followed = aliased(User)
+        others = (
+            select(func.coalesce(func.sum(followed.post_count), 0))
+            .join(Follow, Follow.followed_id == followed.id)
+            .where(Follow.follower_id == User.id)
+            .correlate(User)
+            .scalar_subquery()
+        )
+        total = User.post_count + others
+    else:
+        total = User.post_count
+    row = db.execute(select(User, total).where(func.lower(User.username) == username.lower())).first()
+    return (row[0], int(row[1])) if row else None
+
+
+def get_post(db: Session, post_id: int, viewer_id: int | None) -> PostRow | None:
+    rows = _rows(db, _post_rows(viewer_id).where(Post.id == post_id))
+    return rows[0] if rows else None
+
+
+def get_comments(db: Session, post_id: int) -> list[tuple[Comment, str]]:
+    """A post's comments, oldest first, with their authors' names."""
+    query = (
+        select(Comment, User.username)
+        .join(User, User.id == Comment.user_id)
+        .where(Comment.post_id == post_id)
+        .order_by(Comment.date_posted, Comment.id)
+    )
+    return [(comment, name) for comment, name in db.execute(query).all()]
+
+
+def create_post(db: Session, author: User, title: str, content: str) -> Post:
+    post = Post(user_id=author.id, title=title, content=content)
+    db.add(post)
+    db.execute(update(User).where(User.id == author.id).values(post_count=User.post_count + 1))
+    db.flush()
+    return post
+
+
+def lock_post(db: Session, post_id: int) -> Post | None:
+    """The post, locked for an update or delete in this transaction."""
+    return db.scalar(select(Post).where(Post.id == post_id).with_for_update())
+
+
+def update_post(db: Session, post: Post, changes: dict[str, str]) -> None:
+    for field in ("title", "content"):
+        if field in changes:
+            setattr(post, field, changes[field])
+    post.updated_at = func.now()
+    db.flush()
+
+
+def delete_post(db: Session, post: Post) -> None:
+    """Deletes the post; the database cascades to its likes and comments."""
+    db.execute(delete(Post).where(Post.id == post.id))
+    db.execute(update(User).where(User.id == post.user_id).values(post_count=User.post_count - 1))
+
+
+def require_author(post: Post, user: User) -> None:
+    if post.user_id != user.id:
+        raise ApiError(403, "Only the author of the post can operate on it.")
+
+
+def user_or_404(db: Session, username: str, with_feed_total: bool) -> tuple[User, int]:
+    found = find_filter_user(db, username, with_feed_total)
+    if found is None:
+        raise ApiError(404, f"No user with username {username}")
+    return found

@@ -1,0 +1,214 @@
+"""GET /posts: filters, page numbers, cursors, and a cost that does not grow with the page."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.dialects import postgresql
+
+from blog_shared import db
+from tests.conftest import app_module
+from tests.post_api.test_posts import write
+
+
+def seed_posts(database_url: str, counts: dict[int, int]) -> None:
+    """Insert posts straight into the database: ``counts`` maps user id to a number of posts.
+    Dates interleave the authors one minute apart, newest last."""
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        for user_id, count in counts.items():
+            conn.execute(
+                text(
+                    "INSERT INTO posts (user_id, title, content, date_posted) "
+                    "SELECT :uid, 'post ' || g, 'body ' || g, "
+                    "timestamptz '2026-01-01' + (g * :n + :uid) * interval '1 minute' "
+                    "FROM generate_series(1, :count) AS g"
+                ),
+                {"uid": user_id, "count": count, "n": len(counts)},
+            )
+        conn.execute(text("UPDATE users SET post_count = (SELECT count(*) FROM posts WHERE user_id = users.id)"))
+        conn.execute(text("ANALYZE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def statements() -> Iterator[list[str]]:
+    """The SQL statements the apps run while the test runs."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        seen.append(statement)
+
+    engine = db.get_engine()
+    event.listen(engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(engine, "before_cursor_execute", record)
+
+
+def titles(response) -> list[str]:
+    return [p["title"] for p in response.json_body["data"]["posts"]]
+
+
+def test_list_newest_first_with_pagination_meta(users, posts):
+    _, token = users.register_and_login("ann")
+    for i in range(12):
+        write(posts, token, f"t{i}")
+    first = posts.get("/posts")
+    assert first.status_code == 200
+    assert titles(first) == [f"t{i}" for i in range(11, 1, -1)]
+    assert first.json_body["pagination_meta"] == {"page": 1, "per_page": 10, "pages": 2, "total": 12}
+    assert first.json_body["data"]["user_data"] is None
+    assert "comments" not in first.json_body["data"]["posts"][0]
+    second = posts.get("/posts?page=2")
+    assert titles(second) == ["t1", "t0"] and second.json_body["next_cursor"] is None
+    past = posts.get("/posts?page=9")
+    assert past.status_code == 200 and titles(past) == []
+    assert past.json_body["pagination_meta"] == {"page": 9, "per_page": 10, "pages": 2, "total": 12}
+
+
+def test_author_filter_and_user_feed(users, posts):
+    ann, ann_token = users.register_and_login("ann")
+    _, bob_token = users.register_and_login("bob")
+    _, carl_token = users.register_and_login("carl")
+    write(posts, ann_token, "ann-1")
+    write(posts, bob_token, "bob-1")
+    write(posts, carl_token, "carl-1")
+    write(posts, ann_token, "ann-2")
+    users.post(f"/user-follow/{ann['id']}/bob", token=ann_token)
+
+    by_author = posts.get("/posts?author=ann")
+    assert titles(by_author) == ["ann-2", "ann-1"]
+    assert by_author.json_body["data"]["user_data"]["username"] == "ann"
+    assert by_author.json_body["pagination_meta"]["total"] == 2
+
+    feed = posts.get("/posts?user=ANN", token=ann_token)
+    assert titles(feed) == ["ann-2", "bob-1", "ann-1"]
+    assert feed.json_body["pagination_meta"]["total"] == 3
+    assert feed.json_body["data"]["user_data"]["email"] == "ann@example.com"
+
+
+@pytest.mark.parametrize("query", ["user=nobody", "author=nobody"])
+def test_unknown_filter_user_is_404(posts, query):
+    response = posts.get(f"/posts?{query}")
+    assert response.status_code == 404
+    assert response.json_body["message"] == "No user with username nobody"
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["page=0", "page=abc", "per_page=0", "per_page=-5", "per_page=x", "user=a&author=b", "cursor=!!!", "cursor=e30"],
+)
+def test_bad_list_queries_are_400(posts, query):
+    response = posts.get(f"/posts?{query}")
+    assert response.status_code == 400
+    assert response.json_body["status"] == "fail"
+
+
+def test_per_page_is_capped_at_50(users, posts, database_url):
+    ann, _ = users.register_and_login("ann")
+    seed_posts(database_url, {ann["id"]: 60})
+    response = posts.get("/posts?per_page=500")
+    assert len(response.json_body["data"]["posts"]) == 50
+    assert response.json_body["pagination_meta"]["per_page"] == 50
+
+
+def test_cursor_pages_return_every_post_once_while_posts_arrive(users, posts, database_url):
+    ann, token = users.register_and_login("ann")
+    bob = users.register("bob")
+    seed_posts(database_url, {ann["id"]: 23, bob["id"]: 14})
+    expected = {f"post {i}" for i in range(1, 24)} | {f"post {i}" for i in range(1, 15)}
+    seen: list[tuple[str, int]] = []
+    response = posts.get("/posts?per_page=5")
+    while True:
+        seen += [(p["title"], p["author"]["id"]) for p in response.json_body["data"]["posts"]]
+        write(posts, token, "arrived meanwhile")  # newer than everything: must not shift the pages
+        cursor = response.json_body["next_cursor"]
+        if cursor is None:
+            break
+        response = posts.get(f"/posts?per_page=5&cursor={cursor}")
+        assert response.json_body["pagination_meta"]["page"] is None
+    assert len(seen) == 37 and len(set(seen)) == 37
+    assert {title for title, _ in seen} == expected
+
+
+def test_cursor_pages_of_a_feed(users, posts, database_url):
+    ann, token = users.register_and_login("ann")
+    bob = users.register("bob")
+    carl = users.register("carl")
+    users.post(f"/user-follow/{ann['id']}/bob", token=token)
+    seed_posts(database_url, {ann["id"]: 7, bob["id"]: 9, carl["id"]: 11})
+    ids: list[int] = []
+    response = posts.get("/posts?user=ann&per_page=4")
+    by_page_number = [
+        p["id"]
+        for page in range(1, 6)
+        for p in posts.get(f"/posts?user=ann&per_page=4&page={page}").json_body["data"]["posts"]
+    ]
+    while True:
+        ids += [p["id"] for p in response.json_body["data"]["posts"]]
+        assert all(p["author"]["username"] in ("ann", "bob") for p in response.json_body["data"]["posts"])
+        if response.json_body["next_cursor"] is None:
+            break
+        response = posts.get(f"/posts?user=ann&per_page=4&cursor={response.json_body['next_cursor']}")
+    assert len(ids) == 16 and len(set(ids)) == 16
+    assert ids == by_page_number
+
+
+@pytest.mark.parametrize("query", ["", "user=ann", "author=ann"])
+def test_a_page_costs_the_same_statements_at_any_size(users, posts, database_url, statements, query):
+    ann, token = users.register_and_login("ann")
+    bob = users.register("bob")
+    users.post(f"/user-follow/{ann['id']}/bob", token=token)
+    seed_posts(database_url, {ann["id"]: 60, bob["id"]: 60})
+    engine = create_engine(database_url)
+    with engine.begin() as conn:  # likes and comments on every post
+        conn.execute(text("INSERT INTO likes (post_id, user_id) SELECT id, :b FROM posts"), {"b": bob["id"]})
+        conn.execute(
+            text("INSERT INTO comments (post_id, user_id, text) SELECT id, :a, 'c' FROM posts"), {"a": ann["id"]}
+        )
+    engine.dispose()
+    counts = {}
+    for per_page in (1, 50):
+        statements.clear()
+        response = posts.get(f"/posts?per_page={per_page}&{query}", token=token)
+        assert len(response.json_body["data"]["posts"]) == per_page
+        assert all(p["likes"] == 1 and p["comments_count"] == 1 for p in response.json_body["data"]["posts"])
+        counts[per_page] = len(statements)
+    assert counts[1] == counts[50]
+    assert counts[50] <= 4, statements
+
+
+def _plan_nodes(plan: dict) -> Iterator[dict]:
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _plan_nodes(child)
+
+
+def test_the_feed_query_uses_indexes_not_a_scan_of_posts(users, database_url):
+    store = app_module("post_api", "chalicelib.posts.store")
+    ann, token = users.register_and_login("ann")
+    others = [users.register(f"user{i}") for i in range(30)]
+    for other in others[:5]:
+        users.post(f"/user-follow/{ann['id']}/{other['username']}", token=token)
+    seed_posts(database_url, {u["id"]: 400 for u in others} | {ann["id"]: 50})
+    engine = create_engine(database_url)
+    cursor = store.Position(datetime(2026, 1, 3, tzinfo=UTC), 10**6)
+    for statement in (
+        store.page_query(ann["id"], 10, feed_of=ann["id"]),
+        store.page_query(ann["id"], 10, feed_of=ann["id"], position=cursor),
+        store.page_query(ann["id"], 10, offset=100, feed_of=ann["id"]),
+        store.page_query(None, 10),
+        store.page_query(None, 10, position=cursor),
+        store.page_query(None, 10, author_id=others[0]["id"]),
+    ):
+        sql = str(statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+        with engine.connect() as conn:
+            plan = json.loads(json.dumps(conn.execute(text(f"EXPLAIN (FORMAT JSON) {sql}")).scalar()))[0]["Plan"]
+        scans = [(n["Node Type"], n.get("Relation Name")) for n in _plan_nodes(plan)]
+        assert ("Seq Scan", "posts") not in scans, scans
+        assert any(relation == "posts" and "Index" in node for node, relation in scans), scans
+    engine.dispose()
