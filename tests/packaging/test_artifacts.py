@@ -121,3 +121,34 @@ def test_user_api_artifact_refuses_to_start_without_a_real_key(user_api_zip, tmp
     )
     assert result.returncode != 0
     assert "JWT_SECRET is missing or a placeholder" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def post_api_zip(tmp_path_factory) -> Path:
+    return package("post_api", tmp_path_factory.mktemp("build") / "post_api") / "deployment.zip"
+
+
+def test_post_api_artifact_serves_posts(post_api_zip, tmp_path, app_environment, users):
+    ann, token = users.register_and_login("ann")
+    env = {
+        "DATABASE_URL": app_environment["DATABASE_URL"],
+        "JWT_SECRET": app_environment["JWT_SECRET"],  # the key user_api signed the token with
+        "APP_STAGE": "prod",
+        "PATH": "/usr/bin:/bin",
+    }
+    write = proxy_event("POST", "/posts", "/posts", {"title": "From Lambda", "content": "Hello"})
+    write["headers"]["Authorization"] = f"Bearer {token}"
+    anonymous = proxy_event("POST", "/posts", "/posts", {"title": "No token", "content": "Hello"})
+    listing = proxy_event("GET", "/posts", "/posts", query={"author": "ann", "per_page": "5"})
+    detail = proxy_event("GET", "/posts/{post_id}", "/posts/1")
+    detail["pathParameters"] = {"post_id": "1"}
+    served = serve_from_artifact(post_api_zip, tmp_path / "extracted", [write, anonymous, listing, detail], env)
+    assert served["outside"] == []
+    created, refused, listed, shown = served["results"]
+    assert created["statusCode"] == 201, created
+    assert refused["statusCode"] == 401
+    assert listed["statusCode"] == 200
+    body = json.loads(listed["body"])
+    assert [p["title"] for p in body["data"]["posts"]] == ["From Lambda"]
+    assert body["pagination_meta"]["total"] == 1
+    assert json.loads(shown["body"])["data"]["author"]["id"] == ann["id"]

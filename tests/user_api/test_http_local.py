@@ -2,48 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from devtools import CHALICE, pg
-from tests.conftest import PASSWORD, REPO
-
-
-def start_chalice_local(app: str, env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
-    port = pg.free_port()
-    process = subprocess.Popen(
-        [CHALICE, "local", "--host", "127.0.0.1", "--port", str(port), "--stage", "dev"],
-        cwd=REPO / app,
-        env={**os.environ, **env},
-        stdout=open(log, "wb"),  # noqa: SIM115 - owned by the child
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"chalice local exited: {log.read_text()}")
-        if pg.port_open(port):
-            return process, base
-        time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"chalice local did not start: {log.read_text()}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+from devtools import pg
+from tests.conftest import PASSWORD
+from tests.servers import start_chalice_local, stop
 
 
 @pytest.fixture(scope="module")
