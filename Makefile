@@ -12,7 +12,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
 	&& { echo $$p; break; }; done)
 
-.PHONY: dev test lint package migrate clean venv
+.PHONY: dev test lint package migrate clean venv bench
 
 venv: $(STAMP)
 
@@ -43,3 +43,6 @@ clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache */vendor tests/artifacts
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	@echo "kept .devdb/ (your local database); remove it by hand to start from nothing"
+
+bench: $(STAMP)
+	$(PY) -m devtools.bench

@@ -6,14 +6,10 @@ Nothing here is faked: when a real part cannot be started the tests fail, not sk
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import secrets
-import sys
 from collections.abc import Iterator
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -24,9 +20,10 @@ from blog_shared import db, migrate, tokens
 from blog_shared.config import get_settings
 from blog_shared.models import Base
 from devtools import aws, pg
+from devtools.apps import REPO, app_module, load_app
 
-REPO = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery"
+__all__ = ["PASSWORD", "REPO", "Api", "app_module", "load_app"]
 
 
 def _reset_caches() -> None:
@@ -79,38 +76,6 @@ def clean_database(database_url: str) -> Iterator[None]:
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     engine.dispose()
-
-
-_loaded: dict[str, ModuleType] = {}
-_chalicelibs: dict[str, dict[str, ModuleType]] = {}
-
-
-def load_app(name: str) -> ModuleType:
-    """Import ``<name>/app.py``. Every app has its own top-level ``chalicelib``, so each is
-    imported with its folder first on sys.path and its chalicelib modules set aside after."""
-    if name in _loaded:
-        return _loaded[name]
-    app_dir = REPO / name
-    for key in [k for k in sys.modules if k == "chalicelib" or k.startswith("chalicelib.")]:
-        del sys.modules[key]
-    sys.path.insert(0, str(app_dir))
-    try:
-        spec = importlib.util.spec_from_file_location(f"{name}_app", app_dir / "app.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(app_dir))
-        own = {k: sys.modules.pop(k) for k in list(sys.modules) if k == "chalicelib" or k.startswith("chalicelib.")}
-        _chalicelibs[name] = own
-    _loaded[name] = module
-    return module
-
-
-def app_module(app: str, dotted: str) -> ModuleType:
-    """A module of an app's own chalicelib, e.g. ``app_module("post_api", "chalicelib.posts.store")``."""
-    load_app(app)
-    return _chalicelibs[app][dotted]
 
 
 class Api:

@@ -8,13 +8,17 @@ last password change (``session_version``) and was not revoked by a logout.
 from __future__ import annotations
 
 from chalice.app import Request
-from sqlalchemy import exists, select
+from sqlalchemy import Integer, Uuid, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from . import tokens
 from .errors import ApiError
 from .models import RevokedToken, User
 
+# Built once: the token's user and whether the token was revoked, in one statement.
+_USER_AND_REVOKED = select(User, exists().where(RevokedToken.jti == bindparam("jti", type_=Uuid))).where(
+    User.id == bindparam("user_id", type_=Integer)
+)
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="serverless-blog"'}
 
 
@@ -53,8 +57,7 @@ def authenticate(db: Session, request: Request) -> tuple[User, tokens.Claims] | 
         user_id = int(claims.subject)
     except ValueError:
         raise ApiError(401, "The access token is invalid or has expired.", headers=_CHALLENGE) from None
-    revoked = exists().where(RevokedToken.jti == claims.jti)
-    row = db.execute(select(User, revoked).where(User.id == user_id)).first()
+    row = db.execute(_USER_AND_REVOKED, {"user_id": user_id, "jti": claims.jti}).first()
     if row is None or row[1] or claims.extra.get("ver") != row[0].session_version:
         raise ApiError(401, "The access token is invalid or has expired.", headers=_CHALLENGE)
     return row[0], claims

@@ -1,17 +1,22 @@
 """The one way the apps talk to PostgreSQL.
 
 One engine per Lambda container, created on first use, with a pool that fits
-Lambda: a single connection (a container serves one request at a time),
-checked with a ping before use so a restarted database is picked up again.
+Lambda: a single connection (a container serves one request at a time). A connection
+that sat idle (a frozen container, a quiet minute) is pinged before use, so a restarted
+or failed-over database is picked up again without failing a request; back-to-back
+requests skip that round trip. A connection that breaks mid-request is discarded and
+the request answers 503.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import create_engine, exc
+from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -31,12 +36,34 @@ def get_engine() -> Engine:
             settings.database_url,
             pool_size=settings.db_pool_size,
             max_overflow=0,
-            pool_pre_ping=True,
             pool_recycle=300,
             pool_timeout=10,
             connect_args={"timeout": 10},
         )
+        event.listen(_engine, "checkout", _ping_if_idle)
+        event.listen(_engine, "checkin", _mark_used)
     return _engine
+
+
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
+def _mark_used(dbapi_connection: Any, record: Any) -> None:
+    record.info["last_used"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    last_used = record.info.get("last_used")
+    if last_used is None or time.monotonic() - last_used < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT 1")
+        cursor.close()
+        dbapi_connection.rollback()
+    except Exception as error:
+        # The pool drops this connection and opens a new one (SQLAlchemy's documented recipe).
+        raise exc.DisconnectionError() from error
 
 
 def reset_engine() -> None:
@@ -61,12 +88,18 @@ def transaction() -> Iterator[Session]:
         raise
 
 
+# SQLSTATEs of a server that went away: admin/crash shutdown, starting up, connection failures.
+_UNAVAILABLE_SQLSTATES = ("57P01", "57P02", "57P03", "08")
+
+
 def is_unavailable(error: BaseException) -> bool:
     """True when the error means the database cannot be reached (answer 503, not 500)."""
-    if isinstance(error, exc.TimeoutError):  # pool exhausted while the server hangs
+    if isinstance(error, exc.TimeoutError | exc.DisconnectionError):  # pool exhausted / cannot reconnect
         return True
     if isinstance(error, exc.DBAPIError):
-        if error.connection_invalidated:
+        if error.connection_invalidated or isinstance(error, exc.OperationalError | exc.InterfaceError):
             return True
-        return isinstance(error, exc.OperationalError | exc.InterfaceError)
+        details = error.orig.args[0] if error.orig is not None and error.orig.args else None
+        code = details.get("C", "") if isinstance(details, dict) else ""
+        return code.startswith(_UNAVAILABLE_SQLSTATES)
     return False

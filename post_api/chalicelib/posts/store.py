@@ -17,9 +17,25 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import Select, delete, exists, func, literal, select, true, tuple_, union_all, update
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    Select,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    func,
+    literal,
+    select,
+    true,
+    tuple_,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
 from blog_shared.errors import ApiError
@@ -61,13 +77,15 @@ class Position:
         return position
 
 
-def _post_rows(viewer_id: int | None) -> Select[Any]:
-    """Post, author and counts in one row; the counts use the likes/comments indexes."""
+@lru_cache(maxsize=2)
+def _post_rows(with_viewer: bool) -> Select[Any]:
+    """Post, author and counts in one row; the counts use the likes/comments indexes.
+    Statements are built once per container and take their values as parameters."""
     likes = select(func.count()).where(Like.post_id == Post.id).correlate(Post).scalar_subquery()
     comments = select(func.count()).where(Comment.post_id == Post.id).correlate(Post).scalar_subquery()
     liked = (
-        exists().where(Like.post_id == Post.id, Like.user_id == viewer_id).correlate(Post)
-        if viewer_id is not None
+        exists().where(Like.post_id == Post.id, Like.user_id == bindparam("viewer_id", type_=Integer)).correlate(Post)
+        if with_viewer
         else literal(None)
     )
     return select(Post, User, likes.label("likes"), comments.label("comments"), liked.label("liked")).join(
@@ -75,19 +93,42 @@ def _post_rows(viewer_id: int | None) -> Select[Any]:
     )
 
 
-def _rows(db: Session, query: Select[Any]) -> list[PostRow]:
-    return [PostRow(*row) for row in db.execute(query).all()]
-
-
-def _before(position: Position | None, date_col: Any, id_col: Any) -> Any:
-    if position is None:
+def _keyset(with_cursor: bool, date_col: Any, id_col: Any) -> Any:
+    """Newest-first rows strictly after the cursor's position (the index's own order)."""
+    if not with_cursor:
         return true()
-    return tuple_(date_col, id_col) < tuple_(literal(position.date_posted), literal(position.post_id))
+    return tuple_(date_col, id_col) < tuple_(
+        bindparam("cursor_date", type_=DateTime(timezone=True)), bindparam("cursor_id", type_=Integer)
+    )
 
 
-def list_posts(db: Session, viewer_id: int | None, per_page: int, **where: Any) -> list[PostRow]:
-    """A page of posts, newest first (see :func:`page_query` for the filters)."""
-    return _rows(db, page_query(viewer_id, per_page, **where))
+@cache
+def _page_statement(mode: str, with_cursor: bool, with_viewer: bool) -> Select[Any]:
+    if mode == "feed":
+        authors = union_all(
+            select(cast(bindparam("feed_of", type_=Integer), Integer).label("uid")),
+            select(Follow.followed_id).where(Follow.follower_id == bindparam("feed_of", type_=Integer)),
+        ).cte("authors")
+        newest = (
+            select(Post.id, Post.date_posted)
+            .where(Post.user_id == authors.c.uid, _keyset(with_cursor, Post.date_posted, Post.id))
+            .order_by(*NEWEST_FIRST)
+            .limit(bindparam("newest_limit", type_=Integer))
+            .lateral("newest")
+        )
+        page_ids = (
+            select(newest.c.id, newest.c.date_posted)
+            .select_from(authors)
+            .join(newest, true())
+            .order_by(newest.c.date_posted.desc(), newest.c.id.desc())
+        )
+    else:
+        page_ids = select(Post.id, Post.date_posted).where(_keyset(with_cursor, Post.date_posted, Post.id))
+        if mode == "author":
+            page_ids = page_ids.where(Post.user_id == bindparam("author_id", type_=Integer))
+        page_ids = page_ids.order_by(*NEWEST_FIRST)
+    ids = page_ids.offset(bindparam("offset", type_=Integer)).limit(bindparam("limit", type_=Integer)).subquery("page")
+    return _post_rows(with_viewer).join(ids, ids.c.id == Post.id).order_by(*NEWEST_FIRST)
 
 
 def page_query(
@@ -98,35 +139,30 @@ def page_query(
     position: Position | None = None,
     author_id: int | None = None,
     feed_of: int | None = None,
-) -> Select[Any]:
-    """The statement for a page of posts, newest first: all posts, one author's
-    (``author_id``), or a user's feed (``feed_of``). Continues after ``position`` (a
-    cursor) or skips ``offset`` posts (a page number)."""
+) -> tuple[Select[Any], dict[str, Any]]:
+    """The statement and parameters for a page of posts, newest first: all posts, one
+    author's (``author_id``), or a user's feed (``feed_of``). Continues after ``position``
+    (a cursor) or skips ``offset`` posts (a page number)."""
+    params: dict[str, Any] = {"limit": per_page, "offset": offset}
+    if viewer_id is not None:
+        params["viewer_id"] = viewer_id
+    if position is not None:
+        params.update(cursor_date=position.date_posted, cursor_id=position.post_id)
     if feed_of is not None:
-        authors = union_all(
-            select(literal(feed_of).label("uid")),
-            select(Follow.followed_id).where(Follow.follower_id == feed_of),
-        ).cte("authors")
-        newest = (
-            select(Post.id, Post.date_posted)
-            .where(Post.user_id == authors.c.uid, _before(position, Post.date_posted, Post.id))
-            .order_by(*NEWEST_FIRST)
-            .limit(offset + per_page)
-            .lateral("newest")
-        )
-        page_ids = (
-            select(newest.c.id, newest.c.date_posted)
-            .select_from(authors)
-            .join(newest, true())
-            .order_by(newest.c.date_posted.desc(), newest.c.id.desc())
-        )
+        mode = "feed"
+        params.update(feed_of=feed_of, newest_limit=offset + per_page)
+    elif author_id is not None:
+        mode = "author"
+        params["author_id"] = author_id
     else:
-        page_ids = select(Post.id, Post.date_posted).where(_before(position, Post.date_posted, Post.id))
-        if author_id is not None:
-            page_ids = page_ids.where(Post.user_id == author_id)
-        page_ids = page_ids.order_by(*NEWEST_FIRST)
-    ids = page_ids.offset(offset).limit(per_page).subquery("page")
-    return _post_rows(viewer_id).join(ids, ids.c.id == Post.id).order_by(*NEWEST_FIRST)
+        mode = "all"
+    return _page_statement(mode, position is not None, viewer_id is not None), params
+
+
+def list_posts(db: Session, viewer_id: int | None, per_page: int, **where: Any) -> list[PostRow]:
+    """A page of posts, newest first (see :func:`page_query` for the filters)."""
+    statement, params = page_query(viewer_id, per_page, **where)
+    return [PostRow(*row) for row in db.execute(statement, params).all()]
 
 
 def total_posts(db: Session) -> int:
@@ -153,8 +189,9 @@ def find_filter_user(db: Session, username: str, with_feed_total: bool) -> tuple
 
 
 def get_post(db: Session, post_id: int, viewer_id: int | None) -> PostRow | None:
-    rows = _rows(db, _post_rows(viewer_id).where(Post.id == post_id))
-    return rows[0] if rows else None
+    statement = _post_rows(viewer_id is not None).where(Post.id == bindparam("post_id", type_=Integer))
+    row = db.execute(statement, {"post_id": post_id, "viewer_id": viewer_id}).first()
+    return PostRow(*row) if row else None
 
 
 def get_comments(db: Session, post_id: int) -> list[tuple[Comment, str]]:

@@ -1,0 +1,391 @@
+"""``make bench``: post_api on a realistic data set, measured the way Lambda runs it.
+
+Seeds a throw-away PostgreSQL (or BENCH_DATABASE_URL) with COPY: 2,000 users, random
+follows, 200,000 posts, likes and comments. Then invokes the post_api handler
+in-process with API Gateway proxy events and prints, per request kind: median and p95
+time, SQL statements per request, and the ratio of the handler's time to the bare SQL
+floor (the same statements with the same parameters, replayed on a plain pg8000
+connection). The feed is also measured at 20,000 posts, to show its cost does not grow
+with the table.
+
+Sizes can be changed with BENCH_USERS, BENCH_POSTS, BENCH_SMALL_POSTS, BENCH_ROUNDS.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import random
+import secrets
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlparse
+
+import pg8000.dbapi
+import pg8000.native
+from sqlalchemy import event
+
+USERS = int(os.environ.get("BENCH_USERS", "2000"))
+POSTS = int(os.environ.get("BENCH_POSTS", "200000"))
+SMALL_POSTS = int(os.environ.get("BENCH_SMALL_POSTS", "20000"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "200"))
+FOLLOWS_PER_USER = 20
+LIKES_PER_POST = 2
+COMMENTS_PER_POST = 0.5
+START = datetime(2024, 1, 1, tzinfo=UTC)
+SPAN_SECONDS = 2 * 365 * 24 * 3600
+WORDS = [
+    "serverless",
+    "lambda",
+    "postgres",
+    "index",
+    "feed",
+    "cursor",
+    "latency",
+    "python",
+    "chalice",
+    "blog",
+    "post",
+    "like",
+    "comment",
+    "follow",
+    "query",
+    "plan",
+    "cache",
+    "cold",
+    "warm",
+    "container",
+    "page",
+    "token",
+    "json",
+    "cloud",
+    "queue",
+    "mail",
+    "picture",
+]
+
+
+def progress(label: str, done: int, total: int) -> None:
+    width = 30
+    filled = int(width * done / max(total, 1))
+    sys.stderr.write(f"\r  {label:<28} [{'#' * filled}{'.' * (width - filled)}] {done:>9,}/{total:,}")
+    if done >= total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def copy_rows(conn: pg8000.native.Connection, table: str, columns: str, rows: Iterator[str], total: int) -> None:
+    """COPY rows (tab-separated lines) in chunks, with a progress bar."""
+    chunk: list[str] = []
+    done = 0
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == 20000:
+            conn.run(f"COPY {table} ({columns}) FROM STDIN", stream=io.StringIO("".join(chunk)))
+            done += len(chunk)
+            chunk.clear()
+            progress(table, done, total)
+    if chunk:
+        conn.run(f"COPY {table} ({columns}) FROM STDIN", stream=io.StringIO("".join(chunk)))
+        done += len(chunk)
+    progress(table, done, total)
+
+
+def native_connection(url: str) -> pg8000.native.Connection:
+    parsed = urlparse(url.replace("postgresql+pg8000", "postgresql"))
+    return pg8000.native.Connection(
+        parsed.username or "postgres",
+        host=parsed.hostname or "127.0.0.1",
+        port=parsed.port or 5432,
+        database=parsed.path.lstrip("/"),
+        password=parsed.password,
+    )
+
+
+def dbapi_connection(url: str) -> pg8000.dbapi.Connection:
+    parsed = urlparse(url.replace("postgresql+pg8000", "postgresql"))
+    return pg8000.dbapi.connect(
+        user=parsed.username or "postgres",
+        host=parsed.hostname or "127.0.0.1",
+        port=parsed.port or 5432,
+        database=parsed.path.lstrip("/"),
+        password=parsed.password,
+    )
+
+
+class Seeder:
+    def __init__(self, url: str, rng: random.Random) -> None:
+        self.conn = native_connection(url)
+        self.rng = rng
+        self.posts = 0
+
+    def users_and_follows(self) -> None:
+        from blog_shared.passwords import hash_password
+
+        password = hash_password("benchmark password")
+        rows = (f"user{i}\tuser{i}@example.com\t{password}\n" for i in range(1, USERS + 1))
+        copy_rows(self.conn, "users", "username, email, password_hash", rows, USERS)
+        pairs: set[tuple[int, int]] = set()
+        for follower in range(1, USERS + 1):
+            for followed in self.rng.sample(range(1, USERS + 1), FOLLOWS_PER_USER + 1):
+                if followed != follower and len(pairs) < follower * FOLLOWS_PER_USER:
+                    pairs.add((follower, followed))
+        copy_rows(self.conn, "follows", "follower_id, followed_id", (f"{a}\t{b}\n" for a, b in pairs), len(pairs))
+
+    def posts_likes_comments(self, count: int) -> None:
+        first_id = self.posts + 1
+        rng = self.rng
+
+        def post_rows() -> Iterator[str]:
+            for _ in range(count):
+                moment = START + timedelta(seconds=rng.randrange(SPAN_SECONDS))
+                title = " ".join(rng.choices(WORDS, k=5)).capitalize()
+                content = " ".join(rng.choices(WORDS, k=60))
+                yield f"{rng.randint(1, USERS)}\t{title}\t{content}\t{moment.isoformat()}\n"
+
+        copy_rows(self.conn, "posts", "user_id, title, content, date_posted", post_rows(), count)
+        self.posts += count
+        last_id = self.posts
+
+        likes: set[tuple[int, int]] = set()
+        while len(likes) < count * LIKES_PER_POST:
+            likes.add((rng.randint(first_id, last_id), rng.randint(1, USERS)))
+        copy_rows(self.conn, "likes", "post_id, user_id", (f"{p}\t{u}\n" for p, u in likes), len(likes))
+
+        comments = int(count * COMMENTS_PER_POST)
+        rows = (
+            f"{rng.randint(first_id, last_id)}\t{rng.randint(1, USERS)}\t{' '.join(rng.choices(WORDS, k=12))}\n"
+            for _ in range(comments)
+        )
+        copy_rows(self.conn, "comments", "post_id, user_id, text", rows, comments)
+        self.conn.run("UPDATE users SET post_count = (SELECT count(*) FROM posts WHERE posts.user_id = users.id)")
+        self.conn.run("VACUUM ANALYZE")
+
+    def post_with_comments(self, comments: int) -> int:
+        post_id = self.conn.run(
+            "INSERT INTO posts (user_id, title, content, date_posted) VALUES (1, 'Busy post', 'Lots to say', now()) "
+            "RETURNING id"
+        )[0][0]
+        self.conn.run("UPDATE users SET post_count = post_count + 1 WHERE id = 1")
+        for i in range(comments):
+            self.conn.run(
+                "INSERT INTO comments (post_id, user_id, text) VALUES (:p, :u, :t)",
+                p=post_id,
+                u=(i % USERS) + 1,
+                t=f"comment {i}",
+            )
+        return post_id
+
+    def position_at(self, depth: int) -> tuple[datetime, int]:
+        row = self.conn.run(
+            "SELECT date_posted, id FROM posts ORDER BY date_posted DESC, id DESC OFFSET :o LIMIT 1", o=depth - 1
+        )
+        return row[0][0], row[0][1]
+
+
+def proxy_event(
+    method: str,
+    resource: str,
+    path: str,
+    token: str | None,
+    body: Any = None,
+    query: Any = None,
+    path_params: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    headers = {"Content-Type": "application/json", "Host": "bench.execute-api.us-east-1.amazonaws.com"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
+        "pathParameters": path_params,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": resource,
+            "httpMethod": method,
+            "path": path,
+            "stage": "api",
+            "requestId": "bench",
+            "identity": {"sourceIp": "127.0.0.1"},
+        },
+        "body": json.dumps(body) if body is not None else None,
+        "isBase64Encoded": False,
+    }
+
+
+class Measure:
+    """Runs one kind of request ROUNDS times through the handler, recording its SQL."""
+
+    def __init__(self, handler: Callable[[dict, Any], dict], engine: Any, url: str) -> None:
+        self.handler = handler
+        self.engine = engine
+        self.floor_conn = dbapi_connection(url)
+        self.captured: list[tuple[str, Any]] = []
+        event.listen(engine, "before_cursor_execute", self._record)
+
+    def _record(self, conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        self.captured.append((statement, parameters))
+
+    def run(self, name: str, make_event: Callable[[int], dict], expect: int) -> dict[str, Any]:
+        for i in range(10):  # warm up: connection, caches, compiled statements
+            self.handler(make_event(-1 - i), None)
+        handler_times, floor_times, statement_counts = [], [], []
+        for i in range(ROUNDS):
+            self.captured.clear()
+            event_ = make_event(i)
+            started = time.perf_counter()
+            response = self.handler(event_, None)
+            handler_times.append(time.perf_counter() - started)
+            if response["statusCode"] != expect:
+                raise RuntimeError(f"{name}: expected {expect}, got {response['statusCode']}: {response['body'][:300]}")
+            statement_counts.append(len(self.captured))
+            floor_times.append(self._replay(list(self.captured)))
+        handler_ms = statistics.median(handler_times) * 1000
+        floor_ms = statistics.median(floor_times) * 1000
+        return {
+            "name": name,
+            "median": handler_ms,
+            "p95": statistics.quantiles(handler_times, n=20)[-1] * 1000,
+            "statements": max(statement_counts),
+            "floor": floor_ms,
+            "ratio": handler_ms / floor_ms if floor_ms else float("nan"),
+        }
+
+    def _replay(self, statements: list[tuple[str, Any]]) -> float:
+        """The same statements and parameters on a bare pg8000 connection, in one transaction
+        that is committed like the handler's (a replayed post or like is harmless here)."""
+        cursor = self.floor_conn.cursor()
+        started = time.perf_counter()
+        for statement, parameters in statements:
+            cursor.execute(statement, parameters)
+            if cursor.description is not None:
+                cursor.fetchall()
+        self.floor_conn.commit()
+        return time.perf_counter() - started
+
+
+@contextmanager
+def database() -> Iterator[str]:
+    from blog_shared import migrate
+    from devtools import pg
+
+    url = os.environ.get("BENCH_DATABASE_URL")
+    server = None
+    if not url:
+        server = pg.temporary_server()
+        url = server.url
+    migrate.upgrade(url)
+    try:
+        yield url
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    print(f"\n{'request':<34}{'median ms':>10}{'p95 ms':>9}{'SQL/req':>9}{'floor ms':>10}{'handler/floor':>15}")
+    print("-" * 87)
+    for row in rows:
+        print(
+            f"{row['name']:<34}{row['median']:>10.2f}{row['p95']:>9.2f}{row['statements']:>9}"
+            f"{row['floor']:>10.2f}{row['ratio']:>14.2f}x"
+        )
+
+
+def main() -> int:
+    rng = random.Random(20261126)
+    os.environ.setdefault("JWT_SECRET", secrets.token_urlsafe(48))
+    os.environ["APP_STAGE"] = "prod"
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    started = time.monotonic()
+    with database() as url:
+        os.environ["DATABASE_URL"] = url
+        from blog_shared import db, tokens
+        from devtools.apps import app_module, load_app
+
+        print(f"Seeding {USERS:,} users, {SMALL_POSTS:,} then {POSTS:,} posts (COPY) ...", file=sys.stderr)
+        seeder = Seeder(url, rng)
+        seeder.users_and_follows()
+        seeder.posts_likes_comments(SMALL_POSTS)
+
+        handler = load_app("post_api").app
+        Position = app_module("post_api", "chalicelib.posts.store").Position
+        reader = 7  # follows FOLLOWS_PER_USER users
+        token = tokens.issue(reader, tokens.ACCESS, 3600, ver=1).token
+        measure = Measure(handler, db.get_engine(), url)
+
+        def feed(_: int) -> dict:
+            return proxy_event("GET", "/posts", "/posts", token, query={"user": f"user{reader}"})
+
+        small_feed = measure.run(f"feed at {SMALL_POSTS:,} posts", feed, 200)
+
+        seeder.posts_likes_comments(POSTS - SMALL_POSTS)
+        busy_post = seeder.post_with_comments(50)
+        moment, post_id = seeder.position_at(500 * 10)
+        deep_cursor = Position(moment, post_id).encode()
+        total_posts = seeder.posts + 1
+        print(f"Seeded in {time.monotonic() - started:.0f} s; measuring {ROUNDS} requests each ...", file=sys.stderr)
+
+        rows = [
+            measure.run("first page of all posts", lambda _: proxy_event("GET", "/posts", "/posts", token), 200),
+            measure.run(f"feed at {POSTS:,} posts", feed, 200),
+            measure.run(
+                "post with 50 comments",
+                lambda _: proxy_event(
+                    "GET", "/posts/{post_id}", f"/posts/{busy_post}", token, path_params={"post_id": str(busy_post)}
+                ),
+                200,
+            ),
+            measure.run(
+                "page 500 by page number",
+                lambda _: proxy_event("GET", "/posts", "/posts", token, query={"page": "500"}),
+                200,
+            ),
+            measure.run(
+                "page 500 by cursor",
+                lambda _: proxy_event("GET", "/posts", "/posts", token, query={"cursor": deep_cursor}),
+                200,
+            ),
+            measure.run(
+                "create post",
+                lambda i: proxy_event("POST", "/posts", "/posts", token, {"title": f"Bench {i}", "content": "Fast?"}),
+                201,
+            ),
+            measure.run(
+                "like",
+                lambda i: proxy_event(
+                    "POST",
+                    "/posts/{post_id}/likes",
+                    f"/posts/{(i * 7919) % total_posts + 1}/likes",
+                    token,
+                    path_params={"post_id": str((i * 7919) % total_posts + 1)},
+                ),
+                201,
+            ),
+        ]
+        print_table([small_feed, *rows])
+        first_page = rows[0]["median"]
+        feed_ratio = rows[1]["median"] / small_feed["median"]
+        cursor_ratio = rows[4]["median"] / first_page
+        worst = max(rows, key=lambda r: r["ratio"])
+        print()
+        print(f"feed time at {POSTS:,} vs {SMALL_POSTS:,} posts: {feed_ratio:.2f}x   (target <= 1.3)")
+        print(f"cursor page 500 vs first page:        {cursor_ratio:.2f}x   (target <= 1.3)")
+        print(f"largest handler/SQL-floor ratio:      {worst['ratio']:.2f}x   ({worst['name']}; target <= 2)")
+        print(f"total time: {time.monotonic() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
