@@ -7,11 +7,12 @@ from marshmallow import Schema, fields
 
 from blog_shared.auth import current_user, require_self
 from blog_shared.db import transaction
+from blog_shared.errors import ApiError
 from blog_shared.http import no_content, read_json, success
 from blog_shared.openapi import doc
 from blog_shared.validation import load
 
-from ..posts.routes import post_or_404
+from ..posts.routes import NOT_FOUND, post_id_or_404, post_or_404
 from . import store
 
 bp = Blueprint(__name__)
@@ -44,9 +45,12 @@ def like(post_id: str) -> Response:
         body = load(LikeBodySchema(), read_json(request))
         if "user_id" in body:
             require_self(user, body["user_id"])
-        post = post_or_404(db, post_id)
-        store.like(db, post.id, user.id)
-        return success({"post_id": post.id, "likes": store.like_count(db, post.id), "liked_by_me": True}, status=201)
+        numeric_id = post_id_or_404(post_id)
+        liked = store.like(db, numeric_id, user.id)
+        if liked is None:
+            raise ApiError(404, NOT_FOUND)
+        _added, likes = liked
+        return success({"post_id": numeric_id, "likes": likes, "liked_by_me": True}, status=201)
 
 
 @bp.route("/posts/{post_id}/likes", methods=["DELETE"])

@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from blog_shared.models import Like
+from blog_shared.models import Like, Post
 
 
-def like(db: Session, post_id: int, user_id: int) -> bool:
-    """Idempotent; True when this call added the like (not when it was already there)."""
-    result = db.execute(
-        insert(Like).values(post_id=post_id, user_id=user_id).on_conflict_do_nothing().returning(Like.post_id)
+def like(db: Session, post_id: int, user_id: int) -> tuple[bool, int] | None:
+    """Like the post once (idempotent), in one statement. Returns (added, like count), or
+    None when the post does not exist. ``added`` is False for a repeated like."""
+    exists_ = select(Post.id).where(Post.id == post_id).exists()
+    added = (
+        insert(Like)
+        .from_select(["post_id", "user_id"], select(literal(post_id), literal(user_id)).where(exists_))
+        .on_conflict_do_nothing()
+        .returning(Like.post_id)
+        .cte("added")
     )
-    return result.first() is not None
+    # The count cannot see the insert of the same statement, so the new row is added to it.
+    count = select(func.count()).where(Like.post_id == post_id).scalar_subquery()
+    new = select(func.count()).select_from(added).scalar_subquery()
+    found, before, inserted = db.execute(select(exists_, count, new)).one()
+    return (bool(inserted), before + inserted) if found else None
 
 
 def unlike(db: Session, post_id: int, user_id: int) -> None:
     db.execute(delete(Like).where(Like.post_id == post_id, Like.user_id == user_id))
-
-
-def like_count(db: Session, post_id: int) -> int:
-    return db.scalar(select(func.count()).where(Like.post_id == post_id)) or 0

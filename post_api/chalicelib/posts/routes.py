@@ -99,7 +99,10 @@ def create_post() -> Response:
         if "user_id" in data:
             require_self(author, data["user_id"])
         post = store.create_post(db, author, data["title"], data["content"])
-        return success(_detail(db, post.id, author), status=201)
+        # A new post has no likes or comments yet: no need to read it back.
+        data = post_json(post, author, likes=0, comments_count=0, liked_by_me=False, viewer=author)
+        data["comments"] = []
+        return success(data, status=201)
 
 
 @bp.route("/posts/{post_id}", methods=["GET"])

@@ -29,6 +29,7 @@ from sqlalchemy import (
     delete,
     exists,
     func,
+    insert,
     literal,
     select,
     true,
@@ -206,10 +207,9 @@ def get_comments(db: Session, post_id: int) -> list[tuple[Comment, str]]:
 
 
 def create_post(db: Session, author: User, title: str, content: str) -> Post:
-    post = Post(user_id=author.id, title=title, content=content)
-    db.add(post)
+    """Insert the post (all its columns come back in the same statement) and count it."""
+    post = db.scalars(insert(Post).values(user_id=author.id, title=title, content=content).returning(Post)).one()
     db.execute(update(User).where(User.id == author.id).values(post_count=User.post_count + 1))
-    db.flush()
     return post
 
 
