@@ -39,7 +39,7 @@ def add_comment(post_id: str) -> Response:
     request = bp.current_request
     with transaction() as db:
         user = current_user(db, request)
-        data = load(CommentCreateSchema(), read_json(request))
+        data = load(CommentCreateSchema, read_json(request))
         if "user_id" in data:
             require_self(user, data["user_id"])
         post = post_or_404(db, post_id)

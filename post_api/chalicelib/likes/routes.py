@@ -42,7 +42,7 @@ def like(post_id: str) -> Response:
     request = bp.current_request
     with transaction() as db:
         user = current_user(db, request)
-        body = load(LikeBodySchema(), read_json(request))
+        body = load(LikeBodySchema, read_json(request))
         if "user_id" in body:
             require_self(user, body["user_id"])
         numeric_id = post_id_or_404(post_id)

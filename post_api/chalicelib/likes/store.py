@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, literal, select
+from typing import Any
+
+from sqlalchemy import Integer, Select, bindparam, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from blog_shared.models import Like, Post
 
 
-def like(db: Session, post_id: int, user_id: int) -> tuple[bool, int] | None:
-    """Like the post once (idempotent), in one statement. Returns (added, like count), or
-    None when the post does not exist. ``added`` is False for a repeated like."""
+def _like_statement() -> Select[Any]:
+    post_id, user_id = bindparam("post_id", type_=Integer), bindparam("user_id", type_=Integer)
     exists_ = select(Post.id).where(Post.id == post_id).exists()
     added = (
         insert(Like)
-        .from_select(["post_id", "user_id"], select(literal(post_id), literal(user_id)).where(exists_))
+        .from_select(["post_id", "user_id"], select(post_id, user_id).where(exists_))
         .on_conflict_do_nothing()
         .returning(Like.post_id)
         .cte("added")
@@ -23,7 +24,16 @@ def like(db: Session, post_id: int, user_id: int) -> tuple[bool, int] | None:
     # The count cannot see the insert of the same statement, so the new row is added to it.
     count = select(func.count()).where(Like.post_id == post_id).scalar_subquery()
     new = select(func.count()).select_from(added).scalar_subquery()
-    found, before, inserted = db.execute(select(exists_, count, new)).one()
+    return select(exists_, count, new)
+
+
+_LIKE = _like_statement()  # built once per container
+
+
+def like(db: Session, post_id: int, user_id: int) -> tuple[bool, int] | None:
+    """Like the post once (idempotent), in one statement. Returns (added, like count), or
+    None when the post does not exist. ``added`` is False for a repeated like."""
+    found, before, inserted = db.execute(_LIKE, {"post_id": post_id, "user_id": user_id}).one()
     return (bool(inserted), before + inserted) if found else None
 
 

@@ -52,7 +52,7 @@ def list_posts() -> Response:
     """The response also carries ``pagination_meta`` ({page, per_page, pages, total}) and
     ``next_cursor`` (null on the last page)."""
     request = bp.current_request
-    query = load(PostListQuerySchema(), dict(request.query_params or {}))
+    query = load(PostListQuerySchema, dict(request.query_params or {}))
     per_page = min(query["per_page"], MAX_PER_PAGE)
     position = store.Position.decode(query["cursor"]) if "cursor" in query else None
     page = None if position else query["page"]
@@ -95,7 +95,7 @@ def create_post() -> Response:
     request = bp.current_request
     with transaction() as db:
         author = current_user(db, request)
-        data = load(PostCreateSchema(), read_json(request))
+        data = load(PostCreateSchema, read_json(request))
         if "user_id" in data:
             require_self(author, data["user_id"])
         post = store.create_post(db, author, data["title"], data["content"])
@@ -126,7 +126,7 @@ def update_post(post_id: str) -> Response:
     request = bp.current_request
     with transaction() as db:
         user = current_user(db, request)
-        changes = load(PostUpdateSchema(), read_json(request))
+        changes = load(PostUpdateSchema, read_json(request))
         if "user_id" in changes:
             require_self(user, changes["user_id"])
         post = post_or_404(db, post_id, lock=True)

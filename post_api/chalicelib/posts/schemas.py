@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from sqlalchemy.engine import Row
 
 from blog_shared.models import Comment, Post, User
 from blog_shared.users import UserSchema, user_json
@@ -93,7 +94,7 @@ def iso(moment: datetime | None) -> str | None:
 
 
 def post_json(
-    post: Post,
+    post: Post | Row[Any],
     author: User,
     likes: int,
     comments_count: int,

@@ -24,6 +24,8 @@ from sqlalchemy import (
     DateTime,
     Integer,
     Select,
+    String,
+    Text,
     bindparam,
     cast,
     delete,
@@ -37,6 +39,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, aliased
 
 from blog_shared.errors import ApiError
@@ -166,50 +169,82 @@ def list_posts(db: Session, viewer_id: int | None, per_page: int, **where: Any) 
     return [PostRow(*row) for row in db.execute(statement, params).all()]
 
 
+# Statements on the hot paths are built once per container (building a SQLAlchemy
+# statement costs more than running a small one) and take their values as parameters.
+_TOTAL_POSTS = select(func.coalesce(func.sum(User.post_count), 0))
+
+
 def total_posts(db: Session) -> int:
-    return db.scalar(select(func.coalesce(func.sum(User.post_count), 0))) or 0
+    return db.scalar(_TOTAL_POSTS) or 0
 
 
-def find_filter_user(db: Session, username: str, with_feed_total: bool) -> tuple[User, int] | None:
-    """The user named in ``user=``/``author=``, and the number of posts their page lists
-    (their own, or with ``with_feed_total`` also those of everyone they follow)."""
+@lru_cache(maxsize=2)
+def _filter_user_statement(with_feed_total: bool) -> Select[Any]:
+    total: Any = User.post_count
     if with_feed_total:
         followed = aliased(User)
-        others = (
+        total = total + (
             select(func.coalesce(func.sum(followed.post_count), 0))
             .join(Follow, Follow.followed_id == followed.id)
             .where(Follow.follower_id == User.id)
             .correlate(User)
             .scalar_subquery()
         )
-        total = User.post_count + others
-    else:
-        total = User.post_count
-    row = db.execute(select(User, total).where(func.lower(User.username) == username.lower())).first()
+    return select(User, total).where(func.lower(User.username) == bindparam("username", type_=String))
+
+
+def find_filter_user(db: Session, username: str, with_feed_total: bool) -> tuple[User, int] | None:
+    """The user named in ``user=``/``author=``, and the number of posts their page lists
+    (their own, or with ``with_feed_total`` also those of everyone they follow)."""
+    row = db.execute(_filter_user_statement(with_feed_total), {"username": username.lower()}).first()
     return (row[0], int(row[1])) if row else None
 
 
+@lru_cache(maxsize=2)
+def _one_post_statement(with_viewer: bool) -> Select[Any]:
+    return _post_rows(with_viewer).where(Post.id == bindparam("post_id", type_=Integer))
+
+
 def get_post(db: Session, post_id: int, viewer_id: int | None) -> PostRow | None:
-    statement = _post_rows(viewer_id is not None).where(Post.id == bindparam("post_id", type_=Integer))
-    row = db.execute(statement, {"post_id": post_id, "viewer_id": viewer_id}).first()
+    row = db.execute(_one_post_statement(viewer_id is not None), {"post_id": post_id, "viewer_id": viewer_id}).first()
     return PostRow(*row) if row else None
+
+
+_COMMENTS = (
+    select(Comment, User.username)
+    .join(User, User.id == Comment.user_id)
+    .where(Comment.post_id == bindparam("post_id", type_=Integer))
+    .order_by(Comment.date_posted, Comment.id)
+)
 
 
 def get_comments(db: Session, post_id: int) -> list[tuple[Comment, str]]:
     """A post's comments, oldest first, with their authors' names."""
-    query = (
-        select(Comment, User.username)
-        .join(User, User.id == Comment.user_id)
-        .where(Comment.post_id == post_id)
-        .order_by(Comment.date_posted, Comment.id)
+    return [(comment, name) for comment, name in db.execute(_COMMENTS, {"post_id": post_id}).all()]
+
+
+# Plain table (Core) statements: the ORM's bulk-DML bookkeeping is not needed for these.
+_posts, _users = Post.__table__, User.__table__
+_INSERT_POST = (
+    insert(_posts)
+    .values(
+        user_id=bindparam("user_id", type_=Integer),
+        title=bindparam("title", type_=String),
+        content=bindparam("content", type_=Text),
     )
-    return [(comment, name) for comment, name in db.execute(query).all()]
+    .returning(*_posts.c)
+)
+_COUNT_POSTS = (
+    update(_users)
+    .where(_users.c.id == bindparam("user_id", type_=Integer))
+    .values(post_count=_users.c.post_count + bindparam("change", type_=Integer))
+)
 
 
-def create_post(db: Session, author: User, title: str, content: str) -> Post:
-    """Insert the post (all its columns come back in the same statement) and count it."""
-    post = db.scalars(insert(Post).values(user_id=author.id, title=title, content=content).returning(Post)).one()
-    db.execute(update(User).where(User.id == author.id).values(post_count=User.post_count + 1))
+def create_post(db: Session, author: User, title: str, content: str) -> Row[Any]:
+    """Insert the post and count it; the row has every column of the post."""
+    post = db.execute(_INSERT_POST, {"user_id": author.id, "title": title, "content": content}).one()
+    db.execute(_COUNT_POSTS, {"user_id": author.id, "change": 1})
     return post
 
 
@@ -228,8 +263,8 @@ def update_post(db: Session, post: Post, changes: dict[str, str]) -> None:
 
 def delete_post(db: Session, post: Post) -> None:
     """Deletes the post; the database cascades to its likes and comments."""
-    db.execute(delete(Post).where(Post.id == post.id))
-    db.execute(update(User).where(User.id == post.user_id).values(post_count=User.post_count - 1))
+    db.execute(delete(_posts).where(_posts.c.id == post.id))
+    db.execute(_COUNT_POSTS, {"user_id": post.user_id, "change": -1})
 
 
 def require_author(post: Post, user: User) -> None:

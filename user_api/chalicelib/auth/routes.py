@@ -24,7 +24,7 @@ bp = Blueprint(__name__)
 @doc("Log in: returns the user and an access token", body=LoginSchema, response=UserSchema, errors=(400, 401, 404, 429))
 def log_in() -> Response:
     """``remember: true`` asks for a long-lived token (``REMEMBER_TOKEN_TTL``)."""
-    data = load(LoginSchema(), read_json(bp.current_request))
+    data = load(LoginSchema, read_json(bp.current_request))
     return _log_in(data["email"], data["password"], data["remember"])
 
 
@@ -41,7 +41,7 @@ def log_in_legacy() -> Response:
     email = query_param(request, "email")
     if not email:
         raise ApiError(400, "Email argument not provided")
-    data = load(LegacyLoginSchema(), read_json(request))
+    data = load(LegacyLoginSchema, read_json(request))
     return _log_in(email, data["password"], data["remember"])
 
 

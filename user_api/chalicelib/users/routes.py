@@ -52,7 +52,7 @@ def find_user() -> Response:
 @bp.route("/users", methods=["POST"])
 @doc("Register a user", body=UserCreateSchema, response=UserSchema, status=201, errors=(400, 413))
 def create_user() -> Response:
-    data = load(UserCreateSchema(), read_json(bp.current_request))
+    data = load(UserCreateSchema, read_json(bp.current_request))
     with transaction() as db:
         user = store.create_user(db, data["username"], data["email"], data["password"])
         return success(user_json(user, user), status=201)
@@ -83,7 +83,7 @@ def update_user(user_id: str) -> Response:
         viewer = current_user(db, request)
         user = _existing(db, user_id)
         require_self(viewer, user.id)
-        changes = load(UserUpdateSchema(), read_json(request))
+        changes = load(UserUpdateSchema, read_json(request))
         if store.update_user(db, user, changes):
             token = issue_access_token(user)
             return success(
