@@ -19,7 +19,7 @@ venv: $(STAMP)
 $(STAMP): $(REQS)
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed on PATH" >&2; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet 'pip>=24,<26.3'  # chalice supports pip below 26.3
 	$(PY) -m pip install --quiet -r requirements-dev.txt -e 'shared[migrations]'
 	@touch $@
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -14,11 +15,12 @@ from tests.conftest import REPO
 def start_chalice_local(app: str, env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
     port = pg.free_port()
     process = subprocess.Popen(
-        [CHALICE, "local", "--host", "127.0.0.1", "--port", str(port), "--stage", "dev"],
+        [CHALICE, "local", "--host", "127.0.0.1", "--port", str(port), "--stage", "dev", "--no-autoreload"],
         cwd=REPO / app,
         env={**os.environ, **env},
         stdout=open(log, "wb"),  # noqa: SIM115 - owned by the child
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, so stop() ends every process it made
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -28,13 +30,15 @@ def start_chalice_local(app: str, env: dict[str, str], log: Path) -> tuple[subpr
         if pg.port_open(port):
             return process, base
         time.sleep(0.2)
-    process.kill()
+    stop(process)
     raise RuntimeError(f"chalice local did not start: {log.read_text()}")
 
 
 def stop(process: subprocess.Popen) -> None:
-    process.terminate()
     try:
+        os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
