@@ -55,6 +55,9 @@ def base_environment(database_url: str, endpoint: str) -> dict[str, str]:
         APP_STAGE="dev",
         PYTHONUNBUFFERED="1",
     )
+    env.setdefault("AVATAR_BUCKET", "serverless-blog-avatars")
+    # Pictures are served straight from the emulator's S3 (path-style URL).
+    env.setdefault("AVATAR_BASE_URL", f"{endpoint}/{env['AVATAR_BUCKET']}")
     env.setdefault("USER_API_URL", f"http://127.0.0.1:{os.environ.get('USER_API_PORT', '8001')}")
     env.setdefault("POST_API_URL", f"http://127.0.0.1:{os.environ.get('POST_API_PORT', '8002')}")
     return env
@@ -82,6 +85,7 @@ def main() -> int:
     say("dev", f"AWS emulator at {endpoint} ({'moto, started here' if moto else aws.answering(endpoint)})")
 
     env = base_environment(database_url, endpoint)
+    aws.prepare(endpoint, env)
     subprocess.run([sys.executable, "-m", "blog_shared.migrate", "upgrade"], env=env, check=True)
     say("dev", "migrations applied")
 

@@ -56,14 +56,21 @@ def aws_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session", autouse=True)
 def app_environment(database_url: str, aws_endpoint: str) -> dict[str, str]:
     """The environment the apps run with, as `make dev` would give them."""
+    bucket = f"test-avatars-{secrets.token_hex(4)}"
     values = {
         "DATABASE_URL": database_url,
         "AWS_ENDPOINT_URL": aws_endpoint,
         "JWT_SECRET": secrets.token_urlsafe(48),
         "APP_STAGE": "dev",
+        # Where the web frontend finds the APIs (started by the api_servers fixture when needed).
+        "USER_API_URL": f"http://127.0.0.1:{pg.free_port()}",
+        "POST_API_URL": f"http://127.0.0.1:{pg.free_port()}",
+        "AVATAR_BUCKET": bucket,
+        "AVATAR_BASE_URL": f"{aws_endpoint}/{bucket}",
         **aws.FAKE_CREDENTIALS,
     }
     os.environ.update(values)
+    aws.prepare(aws_endpoint, values)
     _reset_caches()
     return values
 
@@ -149,3 +156,19 @@ def post_api_app() -> Any:
 def posts(post_api_app: Any) -> Iterator[Api]:
     with Client(post_api_app, stage_name="dev", project_dir=str(REPO / "post_api")) as client:
         yield Api(client)
+
+
+@pytest.fixture(scope="session")
+def api_servers(app_environment: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """user_api and post_api under `chalice local`, where USER_API_URL and POST_API_URL point."""
+    from tests.servers import start_chalice_local, stop
+
+    logs = tmp_path_factory.mktemp("api-servers")
+    started = []
+    for app, variable in (("user_api", "USER_API_URL"), ("post_api", "POST_API_URL")):
+        port = int(app_environment[variable].rsplit(":", 1)[1])
+        process, _ = start_chalice_local(app, {**app_environment, "DB_POOL_SIZE": "4"}, logs / f"{app}.log", port)
+        started.append(process)
+    yield {"users": app_environment["USER_API_URL"], "posts": app_environment["POST_API_URL"]}
+    for process in started:
+        stop(process)

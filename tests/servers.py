@@ -12,8 +12,10 @@ from devtools import CHALICE, pg
 from tests.conftest import REPO
 
 
-def start_chalice_local(app: str, env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
-    port = pg.free_port()
+def start_chalice_local(
+    app: str, env: dict[str, str], log: Path, port: int | None = None
+) -> tuple[subprocess.Popen, str]:
+    port = port or pg.free_port()
     process = subprocess.Popen(
         [CHALICE, "local", "--host", "127.0.0.1", "--port", str(port), "--stage", "dev", "--no-autoreload"],
         cwd=REPO / app,

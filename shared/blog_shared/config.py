@@ -37,6 +37,10 @@ class Settings:
     aws_region: str
     avatar_base_url: str | None
     max_body_bytes: int
+    user_api_url: str
+    post_api_url: str
+    api_timeout: float
+    avatar_bucket: str
 
     @property
     def is_dev(self) -> bool:
@@ -82,6 +86,10 @@ def load_settings() -> Settings:
         aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
         avatar_base_url=(env.get("AVATAR_BASE_URL") or "").rstrip("/") or None,
         max_body_bytes=_int("MAX_BODY_BYTES", 64 * 1024),
+        user_api_url=env.get("USER_API_URL", "http://127.0.0.1:8001").rstrip("/"),
+        post_api_url=env.get("POST_API_URL", "http://127.0.0.1:8002").rstrip("/"),
+        api_timeout=float(_int("API_TIMEOUT_SECONDS", 10)),
+        avatar_bucket=env.get("AVATAR_BUCKET", "serverless-blog-avatars"),
     )
 
 

@@ -107,8 +107,13 @@ class _RequestPerThread(Chalice):
         self._local.lambda_context = value
 
 
+def new_app(app_name: str) -> Chalice:
+    """A Chalice app that keeps the current request per thread."""
+    return _RequestPerThread(app_name=app_name)
+
+
 def create_api(app_name: str) -> Chalice:
-    """A Chalice app with the shared error handling installed."""
-    app = _RequestPerThread(app_name=app_name)
+    """A JSON API app with the shared error handling installed."""
+    app = new_app(app_name)
     app.register_middleware(_errors_as_json, "http")
     return app

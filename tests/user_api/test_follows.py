@@ -70,3 +70,14 @@ def test_deleting_a_user_removes_their_follows(users, database_url):
         conn.execute(text("DELETE FROM users WHERE username = 'ann'"))
     engine.dispose()
     assert users.get("/users?username=bob").json_body["data"]["follower_count"] == 0
+
+
+def test_follow_status(users):
+    ann, token = users.register_and_login("ann")
+    _, bob_token = users.register_and_login("bob")
+    assert users.get(f"/user-follow/{ann['id']}/bob", token=token).json_body["data"] == {"following": False}
+    users.post(f"/user-follow/{ann['id']}/bob", token=token)
+    assert users.get(f"/user-follow/{ann['id']}/BOB", token=token).json_body["data"] == {"following": True}
+    assert users.get(f"/user-follow/{ann['id']}/bob").status_code == 401
+    assert users.get(f"/user-follow/{ann['id']}/bob", token=bob_token).status_code == 403
+    assert users.get(f"/user-follow/{ann['id']}/nobody", token=token).status_code == 404

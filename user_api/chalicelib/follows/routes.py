@@ -38,6 +38,22 @@ def unfollow(follower_id: str, followed_username: str) -> Response:
     return no_content()
 
 
+@bp.route("/user-follow/{follower_id}/{followed_username}", methods=["GET"])
+@doc("Whether you follow a user", errors=(401, 403, 404), auth="required")
+def is_following(follower_id: str, followed_username: str) -> Response:
+    """Answers ``{"following": true|false}`` (false for yourself)."""
+    with transaction() as db:
+        me = current_user(db, bp.current_request)
+        follower = path_id(follower_id)
+        if follower is None:
+            raise ApiError(404, f"No user with id {follower_id}")
+        require_self(me, follower)
+        target = users.get_user_by_username(db, followed_username)
+        if target is None:
+            raise ApiError(404, f"No user with username {followed_username}")
+        return success({"following": store.is_following(db, me.id, target.id)})
+
+
 def _pair(db: Session, follower_id: str, followed_username: str, self_message: str) -> tuple[User, User]:
     """The token's user (who must be ``follower_id``) and the user they (un)follow."""
     me = current_user(db, bp.current_request)

@@ -3,7 +3,7 @@ ways), so they are exact under any interleaving of follows and unfollows."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete
+from sqlalchemy import delete, exists, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -17,3 +17,7 @@ def follow(db: Session, follower_id: int, followed_id: int) -> None:
 
 def unfollow(db: Session, follower_id: int, followed_id: int) -> None:
     db.execute(delete(Follow).where(Follow.follower_id == follower_id, Follow.followed_id == followed_id))
+
+
+def is_following(db: Session, follower_id: int, followed_id: int) -> bool:
+    return bool(db.scalar(select(exists().where(Follow.follower_id == follower_id, Follow.followed_id == followed_id))))

@@ -1,0 +1,383 @@
+"""Every page and action of the web frontend, in-process, against the real APIs and database."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import boto3
+import pytest
+from markupsafe import escape
+from PIL import Image
+
+from blog_shared.config import get_settings
+from tests.conftest import PASSWORD
+from tests.web_frontend.conftest import Browser
+
+# -- layout, headers, static files -----------------------------------------------------------------
+
+
+def test_home_page_has_security_headers_and_a_csrf_cookie(browser):
+    response = browser.get("/")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/html")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"]
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("csrf=") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "<script" not in browser.text()
+    assert browser.get("/home").status_code == 200
+
+
+def test_about_and_static_assets(browser):
+    browser.get("/about")
+    assert "About this blog" in browser.text()
+    css = browser.get("/static/style.css")
+    assert css.status_code == 200 and css.headers["Content-Type"].startswith("text/css")
+    assert "max-age" in css.headers["Cache-Control"]
+    for sneaky in ("/static/..%2Fapp.py", "/static/..%2F..%2Fapp.py", "/static/%2E%2E%2Fweb.py"):
+        assert browser.get(sneaky).status_code == 404
+        assert b"import" not in browser.last.body
+    assert browser.get("/static/nothing.css").status_code == 404
+
+
+# -- register, login, logout -------------------------------------------------------------------------
+
+
+def test_register_then_log_in_then_log_out(browser):
+    response = browser.register("ann")
+    assert response.status_code == 303 and response.headers["Location"] == "/login"
+    page = browser.follow_redirect()
+    assert "Your account has been created! You are now able to log in." in browser.text()
+    assert page.status_code == 200
+    assert browser.login("ann").status_code == 303
+    home = browser.follow_redirect()
+    assert home.status_code == 200 and "You have been logged in!" in browser.text()
+    assert 'href="/account"' in browser.text() and "ann" in browser.text()
+    session = browser.cookies["session"]
+    assert browser.post("/logout").status_code == 303
+    assert "session" not in browser.cookies
+    browser.follow_redirect()
+    assert "You have been logged out." in browser.text() and 'href="/login"' in browser.text()
+    # The old cookie is useless now: the token was revoked at user_api.
+    browser.cookies["session"] = session
+    browser.get("/account")
+    assert browser.last.status_code == 303 and browser.last.headers["Location"].startswith("/login")
+
+
+def test_session_cookie_flags_and_remember_me(browser):
+    browser.register("ann")
+    browser.login("ann")
+    plain = browser.last.headers["Set-Cookie"]
+    plain = plain if isinstance(plain, str) else next(c for c in plain if c.startswith("session="))
+    assert "HttpOnly" in plain and "SameSite=Lax" in plain and "Max-Age" not in plain
+    browser.post("/logout")
+    browser.login("ann", remember=True)
+    cookie = browser.last.headers["Set-Cookie"]
+    cookie = cookie if isinstance(cookie, str) else next(c for c in cookie if c.startswith("session="))
+    assert "Max-Age=2592000" in cookie
+
+
+def test_register_errors(browser):
+    browser.register("ann")
+    taken = browser.register("ann")
+    assert taken.status_code == 200 and "This username has been taken." in browser.text()
+    mismatch = browser.post(
+        "/register",
+        {"username": "bob", "email": "bob@example.com", "password": "x" * 10, "confirm_password": "y" * 10},
+    )
+    assert mismatch.status_code == 200 and "Field must be equal to password." in browser.text()
+    short = browser.post("/register", {"username": "b", "email": "nope", "password": "x", "confirm_password": "x"})
+    assert short.status_code == 200 and "field-error" in browser.text()
+
+
+def test_wrong_login_shows_the_originals_message(browser):
+    browser.register("ann")
+    response = browser.post("/login", {"email": "ann@example.com", "password": "wrong password"})
+    assert response.status_code == 200
+    assert "Login Unsuccessful. Please check email and password" in browser.text()
+    assert "session" not in browser.cookies
+
+
+@pytest.mark.parametrize(
+    ("next_value", "expected"),
+    [
+        ("/posts/new", "/posts/new"),
+        ("//evil.example/x", "/"),
+        ("https://evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+    ],
+)
+def test_login_next_only_redirects_within_the_site(browser, next_value, expected):
+    from urllib.parse import quote
+
+    browser.register("ann")
+    browser.get(f"/login?next={quote(next_value)}")
+    response = browser.post(f"/login?next={quote(next_value)}", {"email": "ann@example.com", "password": PASSWORD})
+    assert response.status_code == 303
+    assert response.headers["Location"] == expected
+
+
+def test_pages_that_need_a_login_send_you_there_and_back(browser):
+    response = browser.get("/posts/new")
+    assert response.status_code == 303 and response.headers["Location"] == "/login?next=%2Fposts%2Fnew"
+    browser.register("ann")
+    browser.post("/login?next=%2Fposts%2Fnew", {"email": "ann@example.com", "password": PASSWORD})
+    assert browser.last.headers["Location"] == "/posts/new"
+
+
+# -- CSRF ------------------------------------------------------------------------------------------
+
+
+def test_a_missing_or_wrong_csrf_token_is_refused_and_changes_nothing(browser):
+    browser.sign_up("ann")
+    for token in ("", "0" * 64, "not-a-token"):
+        response = browser.post("/posts/new", {"title": "Sneaky", "content": "CSRF"}, csrf=token)
+        assert response.status_code == 403
+        assert "did not come from this site" in browser.text()
+    browser.get("/")
+    assert "Sneaky" not in browser.text()
+    # A token from another visitor's cookie does not work either.
+    other = browser.csrf()
+    browser.cookies["csrf"] = "someone-elses-seed"
+    assert browser.post("/logout", csrf=other).status_code == 403
+
+
+# -- posts -----------------------------------------------------------------------------------------
+
+
+def write_post(browser: Browser, title: str, content: str = "Some content") -> int:
+    response = browser.post("/posts/new", {"title": title, "content": content})
+    assert response.status_code == 303, browser.text()
+    browser.follow_redirect()
+    match = re.search(rf'<a href="/posts/(\d+)">{re.escape(str(escape(title)))}</a>', browser.text())
+    assert match, browser.text()
+    return int(match.group(1))
+
+
+def test_write_read_update_and_delete_a_post(browser):
+    browser.sign_up("ann")
+    browser.get("/posts/new")
+    assert "New Post" in browser.text()
+    invalid = browser.post("/posts/new", {"title": "", "content": ""})
+    assert invalid.status_code == 200 and "field-error" in browser.text()
+    post_id = write_post(browser, "Hello world", "First post")
+    assert "Your post has been created!" in browser.text()
+    page = browser.get(f"/posts/{post_id}")
+    assert page.status_code == 200 and "First post" in browser.text()
+    assert f'href="/posts/{post_id}/update"' in browser.text()
+    browser.get(f"/posts/{post_id}/update")
+    assert 'value="Hello world"' in browser.text()
+    browser.post(f"/posts/{post_id}/update", {"title": "Hello again", "content": "Edited"})
+    assert browser.last.headers["Location"] == f"/posts/{post_id}"
+    browser.follow_redirect()
+    assert "Your post has been updated!" in browser.text() and "Hello again" in browser.text()
+    confirm = browser.get(f"/posts/{post_id}/delete")
+    assert confirm.status_code == 200 and "cannot be undone" in browser.text()
+    browser.post(f"/posts/{post_id}/delete")
+    browser.follow_redirect()
+    assert "Your post has been deleted!" in browser.text()
+    assert browser.get(f"/posts/{post_id}").status_code == 404
+    assert "Page not found" in browser.text()
+
+
+def test_only_the_author_updates_or_deletes(browser, second_browser):
+    browser.sign_up("ann")
+    post_id = write_post(browser, "Ann's post")
+    second_browser.sign_up("bob")
+    for path in (f"/posts/{post_id}/update", f"/posts/{post_id}/delete"):
+        assert second_browser.get(path).status_code == 403
+        assert "Only the author of the post can operate on it." in second_browser.text()
+        assert second_browser.post(path, {"title": "x", "content": "y"}).status_code == 403
+    second_browser.get(f"/posts/{post_id}")
+    assert "Ann&#39;s post" in second_browser.text() and "/update" not in second_browser.text()
+
+
+def test_like_unlike_and_comments(browser, second_browser):
+    browser.sign_up("ann")
+    post_id = write_post(browser, "Likeable")
+    second_browser.sign_up("bob")
+    second_browser.post(f"/posts/{post_id}/like")
+    second_browser.follow_redirect()
+    assert "Unlike (1)" in second_browser.text()
+    second_browser.post(f"/posts/{post_id}/like")  # twice is still one like
+    second_browser.follow_redirect()
+    assert "Unlike (1)" in second_browser.text()
+    second_browser.post(f"/posts/{post_id}/unlike")
+    second_browser.follow_redirect()
+    assert "Like (0)" in second_browser.text()
+    empty = second_browser.post(f"/posts/{post_id}/comments", {"comment": "  "})
+    assert empty.status_code == 400 and "field-error" in second_browser.text()
+    second_browser.post(f"/posts/{post_id}/comments", {"comment": "Nice post!"})
+    second_browser.follow_redirect()
+    assert "Nice post!" in second_browser.text()
+    comment_id = re.search(r"/comments/(\d+)/delete", second_browser.text()).group(1)
+    # The post's author may delete it too; someone else may not.
+    browser.post(f"/posts/{post_id}/comments/{comment_id}/delete")
+    browser.follow_redirect()
+    assert "The comment has been deleted." in browser.text() and "Nice post!" not in browser.text()
+
+
+def test_script_in_posts_and_comments_is_shown_as_text(browser):
+    browser.sign_up("ann")
+    evil = '<script>alert("x")</script>'
+    browser.post("/posts/new", {"title": evil, "content": f"<img src=x onerror=alert(1)> {evil}"})
+    browser.follow_redirect()
+    post_id = re.search(r'href="/posts/(\d+)"', browser.text()).group(1)
+    browser.post(f"/posts/{post_id}/comments", {"comment": evil})
+    for path in ("/", f"/posts/{post_id}"):
+        browser.get(path)
+        assert "<script>alert" not in browser.text()
+        assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in browser.text()
+        assert "<img src=x" not in browser.text()
+
+
+# -- users, following, feed, pagination -------------------------------------------------------------
+
+
+def test_user_page_follow_unfollow_and_followed_feed(browser, second_browser):
+    browser.sign_up("ann")
+    write_post(browser, "By ann")
+    second_browser.sign_up("bob")
+    write_post(second_browser, "By bob")
+    page = browser.get("/users/bob/posts")
+    assert page.status_code == 200 and "Posts by bob (1)" in browser.text()
+    assert ">Follow</button>" in browser.text()
+    browser.post("/users/bob/follow")
+    browser.follow_redirect()
+    assert "You followed bob!" in browser.text() and ">Unfollow</button>" in browser.text()
+    assert "<strong>1</strong> followers" in browser.text()
+    feed = browser.get("/?user=ann")
+    assert feed.status_code == 200 and "By bob" in browser.text() and "By ann" in browser.text()
+    assert browser.get("/?user=bob").status_code == 403
+    browser.post("/users/bob/unfollow")
+    browser.follow_redirect()
+    assert "You unfollowed bob." in browser.text()
+    browser.get("/?user=ann")
+    assert "By bob" not in browser.text()
+    assert browser.get("/users/nobody/posts").status_code == 404
+
+
+def test_anonymous_feed_link_goes_to_login(browser):
+    response = browser.get("/?user=ann")
+    assert response.status_code == 303 and response.headers["Location"].startswith("/login")
+
+
+def test_home_pagination_works_on_every_page(browser):
+    browser.sign_up("ann")
+    for i in range(23):
+        browser.post("/posts/new", {"title": f"Post number {i}", "content": "x"})
+    browser.get("/")
+    assert "Post number 22" in browser.text() and "Post number 17" not in browser.text()
+    assert 'aria-current="page">1<' in browser.text()
+    assert 'href="/?page=5"' in browser.text()
+    for page in range(2, 6):
+        response = browser.get(f"/?page={page}")
+        assert response.status_code == 200
+        assert f'aria-current="page">{page}<' in browser.text()
+    assert "Post number 0" in browser.text()
+    browser.get("/?page=3")
+    assert "…" in browser.text() or 'href="/?page=1"' in browser.text()
+    past = browser.get("/?page=40")
+    assert past.status_code == 200 and "There are no posts on this page." in browser.text()
+    assert browser.get("/?page=abc").status_code == 200
+
+
+# -- account and avatar -------------------------------------------------------------------------------
+
+
+def _png(size: tuple[int, int] = (640, 480)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (30, 120, 200)).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_account_page_updates_username_and_email(browser):
+    browser.sign_up("ann")
+    page = browser.get("/account")
+    assert page.status_code == 200 and "ann@example.com" in browser.text() and "followers" in browser.text()
+    browser.post_multipart("/account", {"username": "annie", "email": "annie@example.com"}, {})
+    browser.follow_redirect()
+    assert "Your account has been updated!" in browser.text() and "annie@example.com" in browser.text()
+
+
+def test_avatar_upload_is_resized_and_stored_in_s3(browser):
+    browser.sign_up("ann")
+    response = browser.post_multipart(
+        "/account", {"username": "ann", "email": "ann@example.com"}, {"picture": ("me.png", _png(), "image/png")}
+    )
+    assert response.status_code == 303, browser.text()
+    browser.follow_redirect()
+    settings = get_settings()
+    match = re.search(r'src="(' + re.escape(settings.avatar_base_url) + r'/(avatars/[^"]+))"', browser.text())
+    assert match, browser.text()
+    s3 = boto3.client("s3", endpoint_url=settings.aws_endpoint_url, region_name="us-east-1")
+    stored = s3.get_object(Bucket=settings.avatar_bucket, Key=match.group(2))
+    assert stored["ContentType"] == "image/jpeg"
+    assert Image.open(io.BytesIO(stored["Body"].read())).size == (256, 256)
+    # A new picture replaces the old one, which is deleted.
+    browser.post_multipart(
+        "/account",
+        {"username": "ann", "email": "ann@example.com"},
+        {"picture": ("again.png", _png((300, 900)), "image/png")},
+    )
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=settings.avatar_bucket).get("Contents", [])]
+    assert match.group(2) not in keys
+
+
+@pytest.mark.parametrize(
+    ("filename", "content", "message"),
+    [
+        ("notes.png", b"this is not a picture", "not a picture we can read"),
+        ("huge.png", b"\x89PNG" + b"0" * (2 * 1024 * 1024 + 10), "larger than 2 MB"),
+    ],
+)
+def test_bad_uploads_get_a_form_message(browser, filename, content, message):
+    browser.sign_up("ann")
+    response = browser.post_multipart(
+        "/account", {"username": "ann", "email": "ann@example.com"}, {"picture": (filename, content, "image/png")}
+    )
+    assert response.status_code == 200
+    assert message in browser.text()
+
+
+def test_a_gif_is_refused_by_its_content_whatever_its_name(browser):
+    browser.sign_up("ann")
+    out = io.BytesIO()
+    Image.new("RGB", (50, 50)).save(out, "GIF")
+    browser.post_multipart("/account", {}, {"picture": ("looks.png", out.getvalue(), "image/png")})
+    assert "Please upload a JPEG, PNG or WebP picture." in browser.text()
+
+
+# -- errors ----------------------------------------------------------------------------------------
+
+
+def test_missing_things_are_404_pages(browser):
+    assert browser.get("/posts/424242").status_code == 404
+    assert "Page not found" in browser.text() and "<nav" in browser.text()
+    assert browser.get("/posts/abc").status_code == 404
+
+
+def test_an_api_that_is_down_gives_a_friendly_503(browser, monkeypatch):
+    monkeypatch.setenv("POST_API_URL", "http://127.0.0.1:9")
+    get_settings.cache_clear()
+    try:
+        response = browser.get("/")
+        assert response.status_code == 503
+        assert "We&#39;ll be right back" in browser.text()
+        assert "Traceback" not in browser.text()
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+
+
+def test_flash_messages_show_once(browser):
+    browser.register("ann")
+    browser.follow_redirect()
+    assert "Your account has been created!" in browser.text()
+    browser.get("/about")
+    assert "Your account has been created!" not in browser.text()

@@ -1,0 +1,81 @@
+"""Profile pictures: checked by content (JPEG, PNG or WebP, at most 2 MB), cropped and
+resized to 256x256 with Pillow, stored in S3 (AVATAR_BUCKET) under a generated key."""
+
+from __future__ import annotations
+
+import io
+import logging
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from blog_shared.config import get_settings
+
+log = logging.getLogger("blog.web")
+MAX_BYTES = 2 * 1024 * 1024
+SIZE = (256, 256)
+FORMATS = {"JPEG", "PNG", "WEBP"}
+MAX_PIXELS = 40_000_000  # refuse decompression bombs long before they fill the memory
+
+
+@dataclass(frozen=True)
+class Rejected:
+    reason: str
+
+
+@lru_cache(maxsize=1)
+def _s3() -> Any:
+    import boto3
+
+    settings = get_settings()
+    return boto3.client("s3", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url)
+
+
+def resize(content: bytes) -> bytes | Rejected:
+    """A 256x256 JPEG of the picture, or why it was refused."""
+    if len(content) > MAX_BYTES:
+        return Rejected("The picture is larger than 2 MB.")
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            if image.format not in FORMATS:
+                return Rejected("Please upload a JPEG, PNG or WebP picture.")
+            if image.width * image.height > MAX_PIXELS:
+                return Rejected("The picture has too many pixels.")
+            image = ImageOps.exif_transpose(image)
+            image = ImageOps.fit(image.convert("RGBA"), SIZE, Image.Resampling.LANCZOS)
+            flat = Image.new("RGB", SIZE, (255, 255, 255))
+            flat.paste(image, mask=image.getchannel("A"))
+            out = io.BytesIO()
+            flat.save(out, "JPEG", quality=88, optimize=True)
+            return out.getvalue()
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return Rejected("That file is not a picture we can read (JPEG, PNG or WebP).")
+
+
+def store(content: bytes, user_id: int) -> str | Rejected:
+    """Resize and upload; returns the new object key (the user's image_filename)."""
+    resized = resize(content)
+    if isinstance(resized, Rejected):
+        return resized
+    key = f"avatars/{user_id}-{secrets.token_hex(8)}.jpg"
+    _s3().put_object(
+        Bucket=get_settings().avatar_bucket,
+        Key=key,
+        Body=resized,
+        ContentType="image/jpeg",
+        CacheControl="public, max-age=31536000, immutable",
+    )
+    return key
+
+
+def delete(key: str | None) -> None:
+    """Remove a picture that is no longer used (a failure only leaves an orphan behind)."""
+    if not key or not key.startswith("avatars/"):
+        return
+    try:
+        _s3().delete_object(Bucket=get_settings().avatar_bucket, Key=key)
+    except Exception as error:  # noqa: BLE001 - never fail the user's update over a cleanup
+        log.warning("could not delete old avatar %s: %s", key, error)

@@ -1,0 +1,102 @@
+"""The account page, a user's posts, follow and unfollow."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from chalice import Blueprint, Response
+
+from .. import api, avatars, visit
+from ..web import PAGE_TYPES, PageError, Upload, form, login_required, redirect, render, url
+from .main import PER_PAGE, page_links, page_number
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/account", methods=["GET", "POST"], content_types=PAGE_TYPES)
+def account() -> Response:
+    me = login_required()
+    user = me.user
+    assert user is not None
+    fields = {"username": user["username"], "email": user.get("email", "")}
+    errors: dict[str, list[str]] = {}
+    if bp.current_request.method == "POST":
+        data = form()
+        changes: dict[str, str] = {}
+        if not user["from_oauth"]:
+            fields = {"username": data.get("username", "").strip(), "email": data.get("email", "").strip()}
+            changes = {k: v for k, v in fields.items() if v != user.get(k)}
+        picture = data.get("picture")
+        if isinstance(picture, Upload):
+            stored = avatars.store(picture.content, user["id"])
+            if isinstance(stored, avatars.Rejected):
+                errors["picture"] = [stored.reason]
+            else:
+                changes["image_filename"] = stored
+        if not errors and changes:
+            answer = api.call("users", "PUT", f"/users/{user['id']}", token=me.token, json=changes)
+            if answer.ok:
+                if "image_filename" in changes:
+                    avatars.delete(user.get("image_filename"))
+                return redirect("/account", "Your account has been updated!", "success")
+            if "image_filename" in changes:
+                avatars.delete(changes["image_filename"])
+            errors = answer.errors or {"username": [answer.message]}
+            for field in ("username", "email"):
+                if answer.message.startswith(f"This {field}"):
+                    errors = {field: [answer.message]}
+        elif not errors:
+            return redirect("/account", "Nothing to change.", "info")
+    return render("account.html", errors=errors, **fields)
+
+
+@bp.route("/users/{username}/posts", methods=["GET"])
+def user_posts(username: str) -> Response:
+    me = visit.current()
+    page = page_number((bp.current_request.query_params or {}).get("page"))
+    answer = api.call(
+        "posts", "GET", "/posts", token=me.token, params={"author": username, "page": page, "per_page": PER_PAGE}
+    )
+    if answer.status == 404:
+        raise PageError(404, f"There is no user called {username}.")
+    if not answer.ok:
+        raise PageError(400, answer.message)
+    user = answer.data["user_data"]
+    following = False
+    if me.user is not None and me.user["id"] != user["id"]:
+        status = api.call("users", "GET", f"/user-follow/{me.user['id']}/{quote(user['username'])}", token=me.token)
+        following = bool(status.ok and status.data["following"])
+    meta = answer.body["pagination_meta"]
+    return render(
+        "user_posts.html",
+        user=user,
+        posts=answer.data["posts"],
+        meta=meta,
+        page=page,
+        links=page_links(page, meta["pages"]),
+        following=following,
+    )
+
+
+@bp.route("/users/{username}/follow", methods=["POST"], content_types=PAGE_TYPES)
+def follow(username: str) -> Response:
+    return _follow(username, "POST", "You followed {name}!")
+
+
+@bp.route("/users/{username}/unfollow", methods=["POST"], content_types=PAGE_TYPES)
+def unfollow(username: str) -> Response:
+    return _follow(username, "DELETE", "You unfollowed {name}.")
+
+
+def _follow(username: str, method: str, message: str) -> Response:
+    me = login_required()
+    assert me.user is not None
+    answer = api.call("users", method, f"/user-follow/{me.user['id']}/{quote(username)}", token=me.token)
+    back = url(f"/users/{quote(username)}/posts")
+    if answer.status == 404:
+        raise PageError(404, f"There is no user called {username}.")
+    if answer.status == 400:
+        return redirect(back, answer.message, "danger")
+    if not answer.ok:
+        raise PageError(answer.status if answer.status in (401, 403) else 400, answer.message)
+    return redirect(back, message.format(name=username), "success")
