@@ -75,7 +75,10 @@ def stop(process: subprocess.Popen | None) -> None:
 
 
 def prepare(endpoint: str, env: dict[str, str]) -> None:
-    """Create what the apps expect in the emulator (idempotent): the avatar bucket."""
+    """Create what the apps expect in the emulator (idempotent): the avatar bucket, whose
+    pictures anyone may read (as on AWS, where the template gives it the same policy)."""
+    import json
+
     import boto3
 
     s3 = boto3.client(
@@ -89,3 +92,15 @@ def prepare(endpoint: str, env: dict[str, str]) -> None:
     existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     if bucket not in existing:
         s3.create_bucket(Bucket=bucket)
+    public_pictures = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{bucket}/avatars/*",
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(public_pictures))

@@ -1,0 +1,194 @@
+"""The whole journey in a real Chromium (Debian's package, driven by Playwright), against
+`chalice local` servers of all three apps."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.conftest import PASSWORD, REPO
+from tests.servers import start_chalice_local, stop
+
+ARTIFACTS = REPO / "tests" / "artifacts"
+INSTALL_HINT = "install it with: sudo apt-get install chromium (Debian/Ubuntu), or set CHROMIUM_PATH"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str:
+    found = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"Chromium is required in CI; {INSTALL_HINT}")
+    pytest.skip(f"no Chromium on this machine; {INSTALL_HINT}")
+
+
+@pytest.fixture(scope="module")
+def site(api_servers, app_environment, tmp_path_factory) -> Iterator[str]:
+    process, base = start_chalice_local(
+        "web_frontend", app_environment, tmp_path_factory.mktemp("web") / "web_frontend.log"
+    )
+    yield base
+    stop(process)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[object]:
+    executable = chromium_path()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(chromium) -> Iterator[object]:
+    contexts = []
+
+    def make(width: int = 1280, height: int = 900):  # noqa: ANN202 - a Playwright Page
+        context = chromium.new_context(viewport={"width": width, "height": height})
+        contexts.append(context)
+        page = context.new_page()
+        page.dialogs = []
+        page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def register_and_log_in(page, site: str, name: str) -> None:  # noqa: ANN001
+    page.goto(f"{site}/register")
+    page.fill("#username", name)
+    page.fill("#email", f"{name}@example.com")
+    page.fill("#password", PASSWORD)
+    page.fill("#confirm_password", PASSWORD)
+    page.click("button[type=submit]")
+    assert "You are now able to log in" in page.inner_text(".flash")
+    page.fill("#email", f"{name}@example.com")
+    page.fill("#password", PASSWORD)
+    page.click("form button[type=submit]")
+    assert "You have been logged in!" in page.inner_text(".flash")
+
+
+def write_post(page, site: str, title: str, content: str) -> None:  # noqa: ANN001
+    page.goto(f"{site}/posts/new")
+    page.fill("#title", title)
+    page.fill("#content", content)
+    page.click("form button[type=submit] >> text=Post")
+    assert "Your post has been created!" in page.inner_text(".flash")
+
+
+def png(color: tuple[int, int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (800, 600), color).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_the_whole_journey_in_chromium(site, new_page, tmp_path):
+    ARTIFACTS.mkdir(exist_ok=True)
+    ann, bob = new_page(), new_page(390, 844)  # bob is on a phone
+    register_and_log_in(ann, site, "ann")
+    register_and_log_in(bob, site, "bob")
+
+    # ann writes, edits, and writes a hostile title that must stay text.
+    write_post(ann, site, "My first post", "Hello from a serverless blog.\nSecond line.")
+    ann.click("text=My first post")
+    post_url = ann.url
+    ann.click("text=Update")
+    ann.fill("#title", "My first post, edited")
+    ann.click("button[type=submit] >> text=Post")
+    assert "Your post has been updated!" in ann.inner_text(".flash")
+    hostile = "<script>alert('title')</script><img src=x onerror=alert('img')>"
+    write_post(ann, site, hostile, "<script>alert('body')</script>")
+    for i in range(6):
+        write_post(ann, site, f"Filler post {i}", "Enough posts to need a second page.")
+
+    # bob likes and comments, then follows ann and reads the followed-posts feed.
+    bob.goto(post_url)
+    bob.click("button >> text=Like (0)")
+    assert bob.is_visible("button >> text=Unlike (1)")
+    bob.fill("#comment", "Great post! <b>not bold</b>")
+    bob.click("button >> text=Comment")
+    assert "Great post! <b>not bold</b>" in bob.inner_text(".comments")
+    bob.click(".comments a.author >> nth=0")  # bob's own page
+    bob.goto(f"{site}/users/ann/posts")
+    assert "Posts by ann (8)" in bob.inner_text("h1")
+    bob.click("button >> text=Follow")
+    assert "You followed ann!" in bob.inner_text(".flash")
+    bob.goto(f"{site}/")
+    bob.click("text=Show followed posts")
+    assert "Posts you follow" in bob.inner_text("h1")
+    bob.click(".pagination >> text=2")
+    assert "page=2" in bob.url and bob.is_visible("article.post")
+
+    # Nothing hostile ran anywhere, and it is shown as text.
+    ann.goto(f"{site}/?page=2")  # six newer posts pushed it to the second page
+    assert hostile in ann.inner_text("main")
+    ann.goto(site + ann.locator("h2.post-title a", has_text="<script>").get_attribute("href"))
+    assert hostile in ann.inner_text("h1") and "<script>alert('body')</script>" in ann.inner_text(".post-content")
+    assert ann.dialogs == [] and bob.dialogs == []
+
+    # ann uploads a picture and sees it.
+    ann.goto(f"{site}/account")
+    ann.set_input_files("#picture", files=[{"name": "me.png", "mimeType": "image/png", "buffer": png((200, 80, 40))}])
+    ann.click("button >> text=Update")
+    assert "Your account has been updated!" in ann.inner_text(".flash")
+    avatar = ann.locator("img.avatar-large")
+    assert "/avatars/" in avatar.get_attribute("src")
+    loaded_width = avatar.evaluate(
+        "img => img.complete ? img.naturalWidth : new Promise(done => {"
+        " img.onload = () => done(img.naturalWidth); img.onerror = () => done(-1); })"
+    )
+    assert loaded_width == 256, avatar.get_attribute("src")
+
+    # A forged CSRF token is refused and changes nothing.
+    ann.goto(f"{site}/posts/new")
+    ann.fill("#title", "Forged")
+    ann.fill("#content", "Should not exist")
+    ann.evaluate("document.querySelector('main input[name=csrf_token]').value = 'forged'")
+    ann.click("button[type=submit] >> text=Post")
+    assert "did not come from this site" in ann.inner_text("main")
+    ann.goto(f"{site}/")
+    assert "Forged" not in ann.inner_text("main")
+
+    # Screenshots for people to look at (tests/artifacts/ is ignored by git).
+    ann.goto(f"{site}/")
+    ann.screenshot(path=str(ARTIFACTS / "home.png"), full_page=True)
+    bob.goto(post_url)
+    bob.screenshot(path=str(ARTIFACTS / "post-phone.png"), full_page=True)
+    ann.goto(post_url)
+    ann.screenshot(path=str(ARTIFACTS / "post.png"), full_page=True)
+
+    # ann deletes a post after confirming, then logs out; her old cookie is dead.
+    ann.click("text=Delete")
+    assert "cannot be undone" in ann.inner_text("main")
+    ann.click("button >> text=Delete")
+    assert "Your post has been deleted!" in ann.inner_text(".flash")
+    cookies = ann.context.cookies()
+    session = next(c for c in cookies if c["name"] == "session")
+    assert session["httpOnly"] and session["sameSite"] == "Lax"
+    ann.click("button >> text=Logout")
+    assert "You have been logged out." in ann.inner_text(".flash")
+    ann.context.add_cookies([session])
+    ann.goto(f"{site}/account")
+    assert re.search(r"/login\?next=", ann.url)
+    assert Path(ARTIFACTS / "home.png").stat().st_size > 10_000
