@@ -152,3 +152,38 @@ def test_post_api_artifact_serves_posts(post_api_zip, tmp_path, app_environment,
     assert [p["title"] for p in body["data"]["posts"]] == ["From Lambda"]
     assert body["pagination_meta"]["total"] == 1
     assert json.loads(shown["body"])["data"]["author"]["id"] == ann["id"]
+
+
+@pytest.fixture(scope="module")
+def web_frontend_zip(tmp_path_factory) -> Path:
+    return package("web_frontend", tmp_path_factory.mktemp("build") / "web_frontend") / "deployment.zip"
+
+
+def test_web_frontend_artifact_renders_pages(web_frontend_zip, tmp_path, app_environment, api_servers, users):
+    users.register("ann")
+    env = {
+        "JWT_SECRET": app_environment["JWT_SECRET"],
+        "APP_STAGE": "prod",
+        "USER_API_URL": app_environment["USER_API_URL"],
+        "POST_API_URL": app_environment["POST_API_URL"],
+        "PATH": "/usr/bin:/bin",
+    }
+    home = proxy_event("GET", "/", "/")
+    home["headers"] = {"Accept": "text/html"}
+    about = proxy_event("GET", "/about", "/about")
+    about["headers"] = {"Accept": "text/html"}
+    user_page = proxy_event("GET", "/users/{username}/posts", "/users/ann/posts")
+    user_page["headers"] = {"Accept": "text/html"}
+    user_page["pathParameters"] = {"username": "ann"}
+    css = proxy_event("GET", "/static/{name}", "/static/style.css")
+    css["headers"] = {"Accept": "text/css"}
+    css["pathParameters"] = {"name": "style.css"}
+    served = serve_from_artifact(web_frontend_zip, tmp_path / "extracted", [home, about, user_page, css], env)
+    assert served["outside"] == []
+    home_page, about_page, posts_page, stylesheet = served["results"]
+    assert home_page["statusCode"] == 200, home_page["body"][:500]
+    assert "Latest posts" in home_page["body"]
+    assert "Secure" in str(home_page.get("headers", {})) + str(home_page.get("multiValueHeaders", {}))
+    assert "About this blog" in about_page["body"]
+    assert posts_page["statusCode"] == 200 and "Posts by ann (0)" in posts_page["body"]
+    assert stylesheet["statusCode"] == 200 and ".pagination" in stylesheet["body"]
