@@ -58,6 +58,7 @@ def base_environment(database_url: str, endpoint: str) -> dict[str, str]:
     env.setdefault("AVATAR_BUCKET", "serverless-blog-avatars")
     # Pictures are served straight from the emulator's S3 (path-style URL).
     env.setdefault("AVATAR_BASE_URL", f"{endpoint}/{env['AVATAR_BUCKET']}")
+    env.setdefault("PUBLIC_URL", f"http://127.0.0.1:{os.environ.get('WEB_PORT', '8000')}")
     env.setdefault("USER_API_URL", f"http://127.0.0.1:{os.environ.get('USER_API_PORT', '8001')}")
     env.setdefault("POST_API_URL", f"http://127.0.0.1:{os.environ.get('POST_API_PORT', '8002')}")
     return env

@@ -21,6 +21,7 @@ from blog_shared.config import get_settings
 from blog_shared.models import Base
 from devtools import aws, pg
 from devtools.apps import REPO, app_module, load_app
+from tests import fake_oauth
 
 PASSWORD = "correct horse battery"
 __all__ = ["PASSWORD", "REPO", "Api", "app_module", "load_app"]
@@ -57,6 +58,8 @@ def aws_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def app_environment(database_url: str, aws_endpoint: str) -> dict[str, str]:
     """The environment the apps run with, as `make dev` would give them."""
     bucket = f"test-avatars-{secrets.token_hex(4)}"
+    oauth_port = pg.free_port()
+    fake_oauth.start(oauth_port)
     values = {
         "DATABASE_URL": database_url,
         "AWS_ENDPOINT_URL": aws_endpoint,
@@ -67,6 +70,8 @@ def app_environment(database_url: str, aws_endpoint: str) -> dict[str, str]:
         "POST_API_URL": f"http://127.0.0.1:{pg.free_port()}",
         "AVATAR_BUCKET": bucket,
         "AVATAR_BASE_URL": f"{aws_endpoint}/{bucket}",
+        "PUBLIC_URL": "http://blog.test",
+        **fake_oauth.environment(oauth_port),
         **aws.FAKE_CREDENTIALS,
     }
     os.environ.update(values)

@@ -85,3 +85,15 @@ def require_self(user: User, user_id: int) -> None:
     """403 unless the token's user is the one the request acts for."""
     if user.id != user_id:
         raise ApiError(403, "You can only act for your own account.")
+
+
+def require_service(request: Request, service: str) -> None:
+    """401 unless the request carries a service token minted by ``service`` (another app of
+    this deployment, holding the same signing key)."""
+    token = bearer_token(request)
+    try:
+        claims = tokens.decode(token or "", tokens.SERVICE)
+    except tokens.TokenError:
+        raise ApiError(401, "This endpoint is for the blog's own services.", headers=_CHALLENGE) from None
+    if claims.subject != service:
+        raise ApiError(403, "This service may not call this endpoint.")

@@ -23,6 +23,20 @@ class ConfigError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class OAuthProvider:
+    """A sign-in provider web_frontend offers (configured when its client id is set)."""
+
+    name: str
+    client_id: str
+    client_secret: str
+    authorize_url: str
+    token_url: str
+    profile_url: str
+    emails_url: str | None
+    scope: str
+
+
+@dataclass(frozen=True)
 class Settings:
     stage: str
     database_url: str
@@ -41,6 +55,11 @@ class Settings:
     post_api_url: str
     api_timeout: float
     avatar_bucket: str
+    public_url: str
+    oauth_providers: tuple[OAuthProvider, ...]
+
+    def oauth_provider(self, name: str) -> OAuthProvider | None:
+        return next((p for p in self.oauth_providers if p.name == name), None)
 
     @property
     def is_dev(self) -> bool:
@@ -90,7 +109,42 @@ def load_settings() -> Settings:
         post_api_url=env.get("POST_API_URL", "http://127.0.0.1:8002").rstrip("/"),
         api_timeout=float(_int("API_TIMEOUT_SECONDS", 10)),
         avatar_bucket=env.get("AVATAR_BUCKET", "serverless-blog-avatars"),
+        public_url=env.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+        oauth_providers=_oauth_providers(env),
     )
+
+
+def _oauth_providers(env: os._Environ[str] | dict[str, str]) -> tuple[OAuthProvider, ...]:
+    providers = []
+    if env.get("GITHUB_CLIENT_ID"):
+        site = env.get("GITHUB_OAUTH_URL", "https://github.com").rstrip("/")
+        api = env.get("GITHUB_API_URL", "https://api.github.com").rstrip("/")
+        providers.append(
+            OAuthProvider(
+                name="github",
+                client_id=env["GITHUB_CLIENT_ID"],
+                client_secret=env.get("GITHUB_CLIENT_SECRET", ""),
+                authorize_url=f"{site}/login/oauth/authorize",
+                token_url=f"{site}/login/oauth/access_token",
+                profile_url=f"{api}/user",
+                emails_url=f"{api}/user/emails",
+                scope="read:user user:email",
+            )
+        )
+    if env.get("GOOGLE_CLIENT_ID"):
+        providers.append(
+            OAuthProvider(
+                name="google",
+                client_id=env["GOOGLE_CLIENT_ID"],
+                client_secret=env.get("GOOGLE_CLIENT_SECRET", ""),
+                authorize_url=env.get("GOOGLE_AUTH_URL", "https://accounts.google.com/o/oauth2/v2/auth"),
+                token_url=env.get("GOOGLE_TOKEN_URL", "https://oauth2.googleapis.com/token"),
+                profile_url=env.get("GOOGLE_USERINFO_URL", "https://openidconnect.googleapis.com/v1/userinfo"),
+                emails_url=None,
+                scope="openid email profile",
+            )
+        )
+    return tuple(providers)
 
 
 @lru_cache(maxsize=1)

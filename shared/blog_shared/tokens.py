@@ -22,6 +22,8 @@ ALGORITHM = "HS256"
 ALLOWED_ALGORITHMS = [ALGORITHM]
 
 ACCESS = "access"
+# Minted by web_frontend for its calls to user_api's trusted endpoints (OAuth sign-in).
+SERVICE = "service"
 
 
 class TokenError(Exception):

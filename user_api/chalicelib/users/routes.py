@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 from sqlalchemy.orm import Session
 
-from blog_shared.auth import current_user, issue_access_token, optional_user, require_self
+from blog_shared.auth import current_user, issue_access_token, optional_user, require_self, require_service
 from blog_shared.db import transaction
 from blog_shared.errors import ApiError
 from blog_shared.http import path_id, query_param, read_json, success
@@ -15,7 +15,7 @@ from blog_shared.users import UserSchema, user_json
 from blog_shared.validation import load
 
 from . import store
-from .schemas import UserCreateSchema, UserUpdateSchema
+from .schemas import OAuthUserSchema, UserCreateSchema, UserUpdateSchema
 
 bp = Blueprint(__name__)
 
@@ -90,6 +90,33 @@ def update_user(user_id: str) -> Response:
                 user_json(user, user), access_token=token.token, token_type="Bearer", expires_in=token.expires_in
             )
         return success(user_json(user, user))
+
+
+@bp.route("/oauth-users", methods=["POST"])
+@doc(
+    "Sign in with Google or GitHub (for web_frontend only)",
+    body=OAuthUserSchema,
+    response=UserSchema,
+    errors=(400, 401, 403),
+    auth="required",
+)
+def oauth_user() -> Response:
+    """Finds the account of a provider-verified email or creates it (``from_oauth``, no
+    password until one is set by a reset), and returns it with an access token. Needs a
+    service token from web_frontend, never a user's token."""
+    request = bp.current_request
+    require_service(request, "web_frontend")
+    data = load(OAuthUserSchema, read_json(request))
+    with transaction() as db:
+        user, created = store.find_or_create_oauth_user(db, data["email"], data["username_hint"])
+    token = issue_access_token(user, remember=data["remember"])
+    return success(
+        user_json(user, user),
+        status=201 if created else 200,
+        access_token=token.token,
+        token_type="Bearer",
+        expires_in=token.expires_in,
+    )
 
 
 def _existing(db: Session, raw_id: str) -> User:

@@ -42,3 +42,12 @@ class UserUpdateSchema(Schema):
     def _not_empty(self, data: dict[str, Any], **kwargs: Any) -> None:
         if not data:
             raise ValidationError("Provide at least one of username, email, image_filename, password.")
+
+
+class OAuthUserSchema(Schema):
+    """What web_frontend learned from Google or GitHub (the email is verified there)."""
+
+    provider = fields.String(required=True, validate=validate.OneOf(["google", "github"]))
+    email = Trimmed(required=True, validate=EMAIL)
+    username_hint = fields.String(load_default="", validate=validate.Length(max=100))
+    remember = fields.Boolean(load_default=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import func, select
@@ -89,3 +90,28 @@ def update_user(db: Session, user: User, changes: dict[str, Any]) -> bool:
     _flush_unique(db)
     db.refresh(user)
     return password_changed
+
+
+def _free_username(db: Session, hint: str) -> str:
+    """A valid, unused username made from a provider's login or name."""
+    base = re.sub(r"[^A-Za-z0-9_.\-]", "", hint)[:16] or "user"
+    if len(base) < 2:
+        base = f"{base}user"
+    candidate, number = base, 1
+    while db.scalar(select(User.id).where(func.lower(User.username) == candidate.lower())) is not None:
+        number += 1
+        candidate = f"{base[: 20 - len(str(number))]}{number}"
+    return candidate
+
+
+def find_or_create_oauth_user(db: Session, email: str, username_hint: str) -> tuple[User, bool]:
+    """The account for a provider-verified email, created (without a password) when new.
+    Returns (user, created)."""
+    existing = get_user_by_email(db, email)
+    if existing is not None:
+        return existing, False
+    user = User(username=_free_username(db, username_hint), email=email, password_hash=None, from_oauth=True)
+    db.add(user)
+    _flush_unique(db)
+    db.refresh(user)
+    return user, True

@@ -2,16 +2,58 @@
 
 from __future__ import annotations
 
+import logging
+
 from chalice import Blueprint, Response
 
-from .. import api, visit
-from ..web import PAGE_TYPES, form, redirect, render, safe_next
+from blog_shared.config import get_settings
+
+from .. import api, oauth, visit
+from ..web import PAGE_TYPES, PageError, form, redirect, render, safe_next
+
+log = logging.getLogger("blog.web")
 
 bp = Blueprint(__name__)
 
 
 def oauth_providers() -> list[str]:
-    return []  # Google and GitHub sign-in arrive with their configuration (see README)
+    """The sign-in providers that are configured (GITHUB_CLIENT_ID, GOOGLE_CLIENT_ID)."""
+    return [provider.name for provider in get_settings().oauth_providers]
+
+
+@bp.route("/login/{provider}", methods=["GET"])
+def oauth_start(provider: str) -> Response:
+    chosen = get_settings().oauth_provider(provider)
+    if chosen is None:
+        raise PageError(404, "That sign-in method is not available.")
+    me = visit.current()
+    next_page = safe_next((bp.current_request.query_params or {}).get("next"), default="/")
+    state, cookie = oauth.new_state(chosen, next_page)
+    me.set_cookie(oauth.STATE_COOKIE, cookie, oauth.STATE_SECONDS)
+    return Response(body="", status_code=303, headers={"Location": oauth.authorization_url(chosen, state)})
+
+
+@bp.route("/login/{provider}/callback", methods=["GET"])
+def oauth_callback(provider: str) -> Response:
+    chosen = get_settings().oauth_provider(provider)
+    if chosen is None:
+        raise PageError(404, "That sign-in method is not available.")
+    me = visit.current()
+    query = bp.current_request.query_params or {}
+    me.set_cookie(oauth.STATE_COOKIE, "", 0)  # a state is good for one try
+    try:
+        next_page = oauth.check_state(chosen, me.cookies.get(oauth.STATE_COOKIE), query.get("state"))
+        if query.get("error") or not query.get("code"):
+            raise oauth.OAuthFailed(query.get("error") or "no code")
+        email, hint = oauth.verified_identity(chosen, query["code"])
+    except oauth.OAuthFailed as error:
+        log.info("%s sign-in refused: %s", provider, error)
+        return redirect("/login", f"Signing in with {provider.capitalize()} did not work. Please try again.", "danger")
+    answer = oauth.sign_in(chosen, email, hint)
+    if not answer.ok:
+        return redirect("/login", answer.message, "danger")
+    me.log_in(answer.body["access_token"], answer.data, remember=False)
+    return redirect(safe_next(next_page), "You have been logged in!", "success")
 
 
 @bp.route("/register", methods=["GET", "POST"], content_types=PAGE_TYPES)
