@@ -381,3 +381,27 @@ def test_flash_messages_show_once(browser):
     assert "Your account has been created!" in browser.text()
     browser.get("/about")
     assert "Your account has been created!" not in browser.text()
+
+
+def test_logout_by_get_only_asks(browser):
+    browser.sign_up("ann")
+    page = browser.get("/logout")
+    assert page.status_code == 200 and "Log out?" in browser.text()
+    assert "session" in browser.cookies
+    browser.get("/account")
+    assert browser.last.status_code == 200
+
+
+def test_an_unexpected_error_is_a_500_page_in_the_layout(browser, monkeypatch):
+    from tests.conftest import app_module
+
+    main = app_module("web_frontend", "chalicelib.pages.main")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(main, "render", broken)
+    response = browser.get("/about")
+    assert response.status_code == 500
+    assert "Something went wrong" in browser.text() and "<nav" in browser.text()
+    assert "RuntimeError" not in browser.text() and "a bug" not in browser.text()

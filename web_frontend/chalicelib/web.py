@@ -24,7 +24,7 @@ from blog_shared.config import get_settings
 from blog_shared.http import new_app
 
 from . import visit as visits
-from .api import ServiceUnavailable
+from .api import ApiResponse, ServiceUnavailable
 
 log = logging.getLogger("blog.web")
 HERE = Path(__file__).resolve().parent
@@ -139,6 +139,15 @@ templates.globals["url"] = url
 
 
 # -- forms ---------------------------------------------------------------------------------------
+
+
+def form_errors(answer: ApiResponse, default_field: str) -> dict[str, list[str]]:
+    """An API refusal as messages per form field ("This username has been taken." goes
+    beside the username)."""
+    for field in ("username", "email"):
+        if answer.message.startswith(f"This {field}"):
+            return {field: [answer.message]}
+    return answer.errors or {default_field: [answer.message]}
 
 
 class Upload:

@@ -43,19 +43,13 @@ def unfollow(follower_id: str, followed_username: str) -> Response:
 def is_following(follower_id: str, followed_username: str) -> Response:
     """Answers ``{"following": true|false}`` (false for yourself)."""
     with transaction() as db:
-        me = current_user(db, bp.current_request)
-        follower = path_id(follower_id)
-        if follower is None:
-            raise ApiError(404, f"No user with id {follower_id}")
-        require_self(me, follower)
-        target = users.get_user_by_username(db, followed_username)
-        if target is None:
-            raise ApiError(404, f"No user with username {followed_username}")
+        me, target = _pair(db, follower_id, followed_username)
         return success({"following": store.is_following(db, me.id, target.id)})
 
 
-def _pair(db: Session, follower_id: str, followed_username: str, self_message: str) -> tuple[User, User]:
-    """The token's user (who must be ``follower_id``) and the user they (un)follow."""
+def _pair(db: Session, follower_id: str, followed_username: str, self_message: str | None = None) -> tuple[User, User]:
+    """The token's user (who must be ``follower_id``) and the other user; with
+    ``self_message``, naming yourself is a 400 with that message."""
     me = current_user(db, bp.current_request)
     follower = path_id(follower_id)
     if follower is None:
@@ -64,6 +58,6 @@ def _pair(db: Session, follower_id: str, followed_username: str, self_message: s
     target = users.get_user_by_username(db, followed_username)
     if target is None:
         raise ApiError(404, f"No user with username {followed_username}")
-    if target.id == me.id:
+    if self_message and target.id == me.id:
         raise ApiError(400, self_message)
     return me, target

@@ -9,7 +9,7 @@ from chalice import Blueprint, Response
 from blog_shared.config import get_settings
 
 from .. import api, oauth, visit
-from ..web import PAGE_TYPES, PageError, form, redirect, render, safe_next
+from ..web import PAGE_TYPES, PageError, form, form_errors, redirect, render, safe_next
 
 log = logging.getLogger("blog.web")
 
@@ -73,10 +73,7 @@ def register() -> Response:
             answer = api.call("users", "POST", "/users", json={**fields, "password": password})
             if answer.status == 201:
                 return redirect("/login", "Your account has been created! You are now able to log in.", "success")
-            errors = answer.errors or {"username": [answer.message]}
-            for field in ("username", "email"):  # "This username has been taken." and the like
-                if answer.message.startswith(f"This {field}"):
-                    errors = {field: [answer.message]}
+            errors = form_errors(answer, "username")
     return render("register.html", errors=errors, oauth_providers=oauth_providers(), **fields)
 
 

@@ -7,7 +7,7 @@ from urllib.parse import quote
 from chalice import Blueprint, Response
 
 from .. import api, avatars, visit
-from ..web import PAGE_TYPES, PageError, Upload, form, login_required, redirect, render, url
+from ..web import PAGE_TYPES, PageError, Upload, form, form_errors, login_required, redirect, render, url
 from .main import PER_PAGE, page_links, page_number
 
 bp = Blueprint(__name__)
@@ -41,10 +41,7 @@ def account() -> Response:
                 return redirect("/account", "Your account has been updated!", "success")
             if "image_filename" in changes:
                 avatars.delete(changes["image_filename"])
-            errors = answer.errors or {"username": [answer.message]}
-            for field in ("username", "email"):
-                if answer.message.startswith(f"This {field}"):
-                    errors = {field: [answer.message]}
+            errors = form_errors(answer, "username")
         elif not errors:
             return redirect("/account", "Nothing to change.", "info")
     return render("account.html", errors=errors, **fields)
