@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 from urllib.parse import quote
 
 from .config import get_settings
@@ -20,3 +22,14 @@ def avatar_url(image_filename: str | None) -> str:
     if image_filename and base:
         return f"{base}/{quote(image_filename)}"
     return DEFAULT_AVATAR_URL
+
+
+def new_avatar_key(user_id: int) -> str:
+    """A fresh, unguessable object key for a user's picture."""
+    return f"avatars/{user_id}-{secrets.token_hex(8)}.jpg"
+
+
+def is_own_avatar_key(key: str | None, user_id: int) -> bool:
+    """True for a key made by :func:`new_avatar_key` for this user (so nobody can point their
+    profile at, and later delete, someone else's picture)."""
+    return bool(key) and re.fullmatch(rf"avatars/{user_id}-[0-9a-f]{{16}}\.jpg", key or "") is not None

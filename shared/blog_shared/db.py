@@ -78,9 +78,18 @@ def reset_engine() -> None:
 def transaction() -> Iterator[Session]:
     """A session in one transaction: committed when the block ends, rolled back on error.
     A database that cannot be reached becomes a 503 ApiError."""
+    session = Session(get_engine(), expire_on_commit=False)
     try:
-        with Session(get_engine(), expire_on_commit=False) as session, session.begin():
-            yield session
+        with session, session.begin():
+            try:
+                yield session
+            except Exception as error:
+                if not isinstance(error, ApiError | exc.DBAPIError):
+                    # Something failed outside the database's own error reporting (e.g. the
+                    # driver could not encode a value half-way through a query): the
+                    # connection may be out of step, so it is discarded, never reused.
+                    session.invalidate()
+                raise
     except Exception as error:
         if is_unavailable(error):
             log.warning("database unavailable: %s", error)
@@ -92,6 +101,16 @@ def transaction() -> Iterator[Session]:
 _UNAVAILABLE_SQLSTATES = ("57P01", "57P02", "57P03", "08")
 
 
+def sqlstate(error: BaseException) -> str:
+    """The PostgreSQL error code behind a driver error ("" when there is none)."""
+    orig = getattr(error, "orig", None)
+    details = orig.args[0] if orig is not None and orig.args else None
+    return details.get("C", "") if isinstance(details, dict) else ""
+
+
+FOREIGN_KEY_VIOLATION = "23503"
+
+
 def is_unavailable(error: BaseException) -> bool:
     """True when the error means the database cannot be reached (answer 503, not 500)."""
     if isinstance(error, exc.TimeoutError | exc.DisconnectionError):  # pool exhausted / cannot reconnect
@@ -99,7 +118,5 @@ def is_unavailable(error: BaseException) -> bool:
     if isinstance(error, exc.DBAPIError):
         if error.connection_invalidated or isinstance(error, exc.OperationalError | exc.InterfaceError):
             return True
-        details = error.orig.args[0] if error.orig is not None and error.orig.args else None
-        code = details.get("C", "") if isinstance(details, dict) else ""
-        return code.startswith(_UNAVAILABLE_SQLSTATES)
+        return sqlstate(error).startswith(_UNAVAILABLE_SQLSTATES)
     return False

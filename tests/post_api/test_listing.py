@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -49,6 +50,10 @@ def statements() -> Iterator[list[str]]:
     event.remove(engine, "before_cursor_execute", record)
 
 
+def cursor_of(raw: str) -> str:
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
 def titles(response) -> list[str]:
     return [p["title"] for p in response.json_body["data"]["posts"]]
 
@@ -92,20 +97,44 @@ def test_author_filter_and_user_feed(users, posts):
 
 
 @pytest.mark.parametrize("query", ["user=nobody", "author=nobody"])
-def test_unknown_filter_user_is_404(posts, query):
-    response = posts.get(f"/posts?{query}")
+def test_unknown_filter_user_is_404(users, posts, query):
+    _, token = users.register_and_login("ann")
+    response = posts.get(f"/posts?{query}", token=token)
     assert response.status_code == 404
     assert response.json_body["message"] == "No user with username nobody"
 
 
+def test_a_feed_is_only_for_its_owner(users, posts):
+    users.register_and_login("ann")
+    _, bob_token = users.register_and_login("bob")
+    assert posts.get("/posts?user=ann").status_code == 401
+    assert posts.get("/posts?user=ann", token=bob_token).status_code == 403
+    assert posts.get("/posts?user=bob", token=bob_token).status_code == 200
+
+
 @pytest.mark.parametrize(
     "query",
-    ["page=0", "page=abc", "per_page=0", "per_page=-5", "per_page=x", "user=a&author=b", "cursor=!!!", "cursor=e30"],
+    [
+        "page=0",
+        "page=abc",
+        "per_page=0",
+        "per_page=-5",
+        "per_page=x",
+        "user=a&author=b",
+        "cursor=!!!",
+        "cursor=e30",
+        "cursor=" + cursor_of('["9999-12-31T23:59:59-14:00", 1]'),
+        "cursor=" + cursor_of('["2026-01-01T00:00:00+00:00", 99999999999]'),
+        "cursor=" + cursor_of('["2026-01-01T00:00:00+00:00", Infinity]'),
+        "cursor=" + cursor_of('["2026-01-01T00:00:00", 5]'),
+        "cursor=" + cursor_of('["0001-01-01T00:00:00+14:00", 5]'),
+    ],
 )
 def test_bad_list_queries_are_400(posts, query):
     response = posts.get(f"/posts?{query}")
     assert response.status_code == 400
     assert response.json_body["status"] == "fail"
+    assert posts.get("/posts").status_code == 200  # and the container's connection still works
 
 
 def test_per_page_is_capped_at_50(users, posts, database_url):
@@ -142,18 +171,18 @@ def test_cursor_pages_of_a_feed(users, posts, database_url):
     users.post(f"/user-follow/{ann['id']}/bob", token=token)
     seed_posts(database_url, {ann["id"]: 7, bob["id"]: 9, carl["id"]: 11})
     ids: list[int] = []
-    response = posts.get("/posts?user=ann&per_page=4")
+    response = posts.get("/posts?user=ann&per_page=4", token=token)
     by_page_number = [
         p["id"]
         for page in range(1, 6)
-        for p in posts.get(f"/posts?user=ann&per_page=4&page={page}").json_body["data"]["posts"]
+        for p in posts.get(f"/posts?user=ann&per_page=4&page={page}", token=token).json_body["data"]["posts"]
     ]
     while True:
         ids += [p["id"] for p in response.json_body["data"]["posts"]]
         assert all(p["author"]["username"] in ("ann", "bob") for p in response.json_body["data"]["posts"])
         if response.json_body["next_cursor"] is None:
             break
-        response = posts.get(f"/posts?user=ann&per_page=4&cursor={response.json_body['next_cursor']}")
+        response = posts.get(f"/posts?user=ann&per_page=4&cursor={response.json_body['next_cursor']}", token=token)
     assert len(ids) == 16 and len(set(ids)) == 16
     assert ids == by_page_number
 

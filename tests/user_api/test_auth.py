@@ -184,3 +184,11 @@ def test_a_well_formed_token_for_a_deleted_user_is_refused(users, database_url):
         conn.execute(text("DELETE FROM users"))
     engine.dispose()
     assert users.delete("/user-auth", token=token).status_code == 401
+
+
+def test_overlong_emails_are_4xx_not_500(users):
+    long_email = "a" * 300 + "@example.com"
+    assert users.call("GET", f"/user-auth?email={long_email}", {"password": PASSWORD}).status_code == 400
+    # 200 characters that grow when lowercased still fit the checks, and are simply unknown.
+    response = users.post("/user-auth", {"email": "İ" * 200, "password": PASSWORD})
+    assert response.status_code in (400, 404)

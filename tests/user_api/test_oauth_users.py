@@ -45,3 +45,16 @@ def test_only_the_web_frontends_service_token_is_accepted(users):
     assert users.post("/oauth-users", body, token=service_token("post_api")).status_code == 403
     bad = users.post("/oauth-users", {**body, "provider": "myspace"}, token=service_token())
     assert bad.status_code == 400
+
+
+def test_an_email_registered_with_a_password_is_not_taken_over(users):
+    ann = users.register("ann")
+    answer = users.post(
+        "/oauth-users",
+        {"provider": "google", "email": "ANN@example.com", "username_hint": "ann"},
+        token=service_token(),
+    )
+    assert answer.status_code == 409
+    assert "log in with your password" in answer.json_body["message"]
+    assert users.login("ann@example.com")
+    assert users.get(f"/users/{ann['id']}").json_body["data"]["from_oauth"] is False

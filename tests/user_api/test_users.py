@@ -174,7 +174,11 @@ def test_update_own_user(users):
     ann, token = users.register_and_login("ann")
     response = users.put(
         f"/users/{ann['id']}",
-        {"username": "annie", "email": "annie@example.com", "image_filename": "avatars/abc.png"},
+        {
+            "username": "annie",
+            "email": "annie@example.com",
+            "image_filename": f"avatars/{ann['id']}-0123456789abcdef.jpg",
+        },
         token=token,
     )
     assert response.status_code == 200
@@ -182,7 +186,7 @@ def test_update_own_user(users):
     assert (data["username"], data["email"], data["image_filename"]) == (
         "annie",
         "annie@example.com",
-        "avatars/abc.png",
+        f"avatars/{ann['id']}-0123456789abcdef.jpg",
     )
     assert users.get(f"/users/{ann['id']}").json_body["data"]["username"] == "annie"
 
@@ -222,6 +226,8 @@ def test_update_to_a_taken_name_or_email_is_400(users):
         {"email": "nope"},
         {"image_filename": "../../etc/passwd"},
         {"image_filename": "/abs.png"},
+        {"image_filename": "avatars/999-0123456789abcdef.jpg"},  # someone else's picture
+        {"image_filename": "avatars/1-abc.jpg"},
         {"id": 5},
         {"from_oauth": True},
     ],
@@ -255,4 +261,5 @@ def test_oauth_accounts_cannot_change_username_or_email(users, database_url):
         conn.execute(text("UPDATE users SET from_oauth = true WHERE id = :id"), {"id": ann["id"]})
     engine.dispose()
     assert users.put(f"/users/{ann['id']}", {"username": "other"}, token=token).status_code == 403
-    assert users.put(f"/users/{ann['id']}", {"image_filename": "a.png"}, token=token).status_code == 200
+    picture = f"avatars/{ann['id']}-0123456789abcdef.jpg"
+    assert users.put(f"/users/{ann['id']}", {"image_filename": picture}, token=token).status_code == 200

@@ -55,10 +55,12 @@ class Browser:
         data = {"csrf_token": self.csrf() if csrf is None else csrf, **(fields or {})}
         return self.request("POST", path, urlencode(data), {"Content-Type": "application/x-www-form-urlencoded"})
 
-    def post_multipart(self, path: str, fields: dict[str, str], files: dict[str, tuple[str, bytes, str]]) -> Any:
+    def post_multipart(
+        self, path: str, fields: dict[str, str], files: dict[str, tuple[str, bytes, str]], with_csrf: bool = True
+    ) -> Any:
         boundary = "----blogtestboundary7MA4YWxkTrZu0gW"
         parts = []
-        for name, value in {"csrf_token": self.csrf(), **fields}.items():
+        for name, value in (({"csrf_token": self.csrf()} if with_csrf else {}) | fields).items():
             parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
         for name, (filename, content, content_type) in files.items():
             parts.append(

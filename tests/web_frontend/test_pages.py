@@ -405,3 +405,30 @@ def test_an_unexpected_error_is_a_500_page_in_the_layout(browser, monkeypatch):
     assert response.status_code == 500
     assert "Something went wrong" in browser.text() and "<nav" in browser.text()
     assert "RuntimeError" not in browser.text() and "a bug" not in browser.text()
+
+
+def test_a_field_sent_as_a_file_is_ignored_not_a_500(browser):
+    browser.sign_up("ann")
+    token = browser.csrf()
+    response = browser.post_multipart(
+        "/posts/new", {"title": "t", "content": "c"}, {"csrf_token": ("x", token.encode(), "text/plain")}, False
+    )
+    assert response.status_code == 403
+
+
+def test_a_csrf_token_belongs_to_its_session(browser):
+    browser.register("ann")
+    browser.get("/login")
+    anonymous_token = browser.csrf()
+    browser.login("ann")
+    assert browser.post("/posts/new", {"title": "t", "content": "c"}, csrf=anonymous_token).status_code == 403
+    assert browser.post("/posts/new", {"title": "t", "content": "c"}).status_code == 303
+
+
+def test_a_huge_picture_in_a_small_file_is_refused(browser):
+    browser.sign_up("ann")
+    out = io.BytesIO()
+    Image.new("1", (6000, 6000)).save(out, "PNG")  # a few KB, 36 megapixels
+    assert len(out.getvalue()) < 200_000
+    browser.post_multipart("/account", {}, {"picture": ("bomb.png", out.getvalue(), "image/png")})
+    assert "too many pixels" in browser.text()

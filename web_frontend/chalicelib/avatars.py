@@ -5,20 +5,20 @@ from __future__ import annotations
 
 import io
 import logging
-import secrets
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from blog_shared.avatars import is_own_avatar_key, new_avatar_key
 from blog_shared.config import get_settings
 
 log = logging.getLogger("blog.web")
 MAX_BYTES = 2 * 1024 * 1024
 SIZE = (256, 256)
 FORMATS = {"JPEG", "PNG", "WEBP"}
-MAX_PIXELS = 40_000_000  # refuse decompression bombs long before they fill the memory
+MAX_PIXELS = 12_000_000  # a 12-megapixel photo decodes in ~50 MB; bombs are refused before
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,9 @@ def resize(content: bytes) -> bytes | Rejected:
                 return Rejected("Please upload a JPEG, PNG or WebP picture.")
             if image.width * image.height > MAX_PIXELS:
                 return Rejected("The picture has too many pixels.")
+            image.draft("RGB", (1024, 1024))  # JPEG: decode at a reduced size directly
             image = ImageOps.exif_transpose(image)
+            image.thumbnail((1024, 1024))
             image = ImageOps.fit(image.convert("RGBA"), SIZE, Image.Resampling.LANCZOS)
             flat = Image.new("RGB", SIZE, (255, 255, 255))
             flat.paste(image, mask=image.getchannel("A"))
@@ -60,7 +62,7 @@ def store(content: bytes, user_id: int) -> str | Rejected:
     resized = resize(content)
     if isinstance(resized, Rejected):
         return resized
-    key = f"avatars/{user_id}-{secrets.token_hex(8)}.jpg"
+    key = new_avatar_key(user_id)
     _s3().put_object(
         Bucket=get_settings().avatar_bucket,
         Key=key,
@@ -71,9 +73,9 @@ def store(content: bytes, user_id: int) -> str | Rejected:
     return key
 
 
-def delete(key: str | None) -> None:
-    """Remove a picture that is no longer used (a failure only leaves an orphan behind)."""
-    if not key or not key.startswith("avatars/"):
+def delete(key: str | None, user_id: int) -> None:
+    """Remove a picture of this user that is no longer used (a failure only leaves an orphan)."""
+    if not is_own_avatar_key(key, user_id):
         return
     try:
         _s3().delete_object(Bucket=get_settings().avatar_bucket, Key=key)

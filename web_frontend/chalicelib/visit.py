@@ -38,6 +38,7 @@ class Visit:
     request: Request
     cookies: dict[str, str]
     token: str | None = None
+    session_id: str = ""  # the jti of the session's token, "" when anonymous
     user: dict[str, Any] | None = None
     csrf_seed: str = ""
     incoming_flashes: list[tuple[str, str]] = field(default_factory=list)
@@ -70,13 +71,17 @@ class Visit:
 
     @property
     def csrf_token(self) -> str:
-        return hmac.new(tokens.signing_key().encode(), b"csrf:" + self.csrf_seed.encode(), hashlib.sha256).hexdigest()
+        """HMAC of the CSRF cookie's seed and of the login session (its token's id), so a
+        planted cookie pair is useless and a token does not outlive its session."""
+        message = f"csrf:{self.csrf_seed}:{self.session_id}".encode()
+        return hmac.new(tokens.signing_key().encode(), message, hashlib.sha256).hexdigest()
 
-    def csrf_ok(self, submitted: str | None) -> bool:
+    def csrf_ok(self, submitted: object) -> bool:
         return (
-            bool(submitted)
+            isinstance(submitted, str)
+            and bool(submitted)
             and bool(self.cookies.get(CSRF_COOKIE))
-            and hmac.compare_digest(self.csrf_token, submitted or "")
+            and hmac.compare_digest(self.csrf_token, submitted)
         )
 
     # -- cookies -----------------------------------------------------------------------------
@@ -150,7 +155,7 @@ def identify(visit: Visit) -> None:
         if claims is not None:
             found = api.call("users", "GET", f"/users/{claims.subject}", token=token)
             if found.ok:
-                visit.token, visit.user = token, found.data
+                visit.token, visit.user, visit.session_id = token, found.data, str(claims.jti)
         if visit.user is None:  # expired, revoked or forged: forget it
             visit.set_cookie(SESSION_COOKIE, "", 0)
 

@@ -31,6 +31,7 @@ HERE = Path(__file__).resolve().parent
 FORM_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data"]
 # What a page route accepts: forms, and no body at all (Chalice treats that as JSON).
 PAGE_TYPES = [*FORM_TYPES, "application/json"]
+UPLOAD_FIELDS = {b"picture"}
 MAX_FORM_BYTES = 3 * 1024 * 1024  # a 2 MB picture plus the rest of the form
 
 ERROR_TITLES = {
@@ -180,7 +181,8 @@ def form() -> dict[str, Any]:
         def on_file(file: Any) -> None:
             file.file_object.seek(0)
             content = file.file_object.read()
-            if content and file.field_name is not None:
+            # Only the picture field takes a file; a file anywhere else is ignored.
+            if content and file.field_name in UPLOAD_FIELDS:
                 name = (file.file_name or b"").decode(errors="replace")
                 fields[file.field_name.decode(errors="replace")] = Upload(name, content)
 

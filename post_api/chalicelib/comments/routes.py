@@ -12,7 +12,7 @@ from blog_shared.http import no_content, path_id, read_json, success
 from blog_shared.openapi import doc
 from blog_shared.validation import Trimmed, load
 
-from ..posts.routes import post_id_or_404, post_or_404
+from ..posts.routes import NOT_FOUND, post_id_or_404, post_or_404
 from ..posts.schemas import CommentSchema, comment_json
 from . import store
 
@@ -44,6 +44,8 @@ def add_comment(post_id: str) -> Response:
             require_self(user, data["user_id"])
         post = post_or_404(db, post_id)
         comment = store.add_comment(db, post.id, user.id, data["text"])
+        if comment is None:
+            raise ApiError(404, NOT_FOUND)
         return success(comment_json(comment, user.username), status=201)
 
 

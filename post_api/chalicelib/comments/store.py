@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from blog_shared.db import FOREIGN_KEY_VIOLATION, sqlstate
 from blog_shared.models import Comment, Post
 
 
-def add_comment(db: Session, post_id: int, user_id: int, text: str) -> Comment:
+def add_comment(db: Session, post_id: int, user_id: int, text: str) -> Comment | None:
+    """The new comment, or None when the post was deleted meanwhile."""
     comment = Comment(post_id=post_id, user_id=user_id, text=text)
     db.add(comment)
-    db.flush()
+    try:
+        db.flush()
+    except DBAPIError as error:
+        # The post was deleted meanwhile; the caller's 404 rolls the transaction back.
+        if sqlstate(error) == FOREIGN_KEY_VIOLATION:
+            return None
+        raise
     db.refresh(comment)
     return comment
 

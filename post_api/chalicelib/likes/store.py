@@ -6,8 +6,10 @@ from typing import Any
 
 from sqlalchemy import Integer, Select, bindparam, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from blog_shared.db import FOREIGN_KEY_VIOLATION, sqlstate
 from blog_shared.models import Like, Post
 
 
@@ -33,7 +35,13 @@ _LIKE = _like_statement()  # built once per container
 def like(db: Session, post_id: int, user_id: int) -> tuple[bool, int] | None:
     """Like the post once (idempotent), in one statement. Returns (added, like count), or
     None when the post does not exist. ``added`` is False for a repeated like."""
-    found, before, inserted = db.execute(_LIKE, {"post_id": post_id, "user_id": user_id}).one()
+    try:
+        found, before, inserted = db.execute(_LIKE, {"post_id": post_id, "user_id": user_id}).one()
+    except DBAPIError as error:
+        # The post was deleted meanwhile; the caller's 404 rolls the transaction back.
+        if sqlstate(error) == FOREIGN_KEY_VIOLATION:
+            return None
+        raise
     return (bool(inserted), before + inserted) if found else None
 
 

@@ -38,11 +38,11 @@ NOT_FOUND = "Post not found"
 @doc(
     "List posts, newest first",
     response=PostListSchema,
-    errors=(400, 401, 404),
+    errors=(400, 401, 403, 404),
     query=(
         ("page", "page number, from 1 (default 1)"),
         ("per_page", f"posts per page (default 10, at most {MAX_PER_PAGE})"),
-        ("user", "a username: their posts and the posts of everyone they follow"),
+        ("user", "your own username: your posts and those of everyone you follow (needs your token)"),
         ("author", "a username: only their posts"),
         ("cursor", "continue after the page that returned this next_cursor (page is then ignored)"),
     ),
@@ -60,8 +60,12 @@ def list_posts() -> Response:
     with transaction() as db:
         viewer = optional_user(db, request)
         filter_user: User | None = None
-        if "user" in query:
+        if "user" in query:  # a feed shows whom someone follows: only they may read it
+            if viewer is None:
+                raise ApiError(401, "Reading a feed needs that user's token.")
             filter_user, total = store.user_or_404(db, query["user"], with_feed_total=True)
+            if filter_user.id != viewer.id:
+                raise ApiError(403, "You can only read your own feed.")
         elif "author" in query:
             filter_user, total = store.user_or_404(db, query["author"], with_feed_total=False)
         else:

@@ -43,6 +43,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, aliased
 
 from blog_shared.errors import ApiError
+from blog_shared.http import MAX_ID
 from blog_shared.models import Comment, Follow, Like, Post, User
 
 NEWEST_FIRST = (Post.date_posted.desc(), Post.id.desc())
@@ -70,14 +71,19 @@ class Position:
 
     @classmethod
     def decode(cls, cursor: str) -> Position:
+        invalid = ApiError(400, "Invalid cursor.", errors={"cursor": ["Not a cursor from this API."]})
         try:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
             moment, post_id = json.loads(raw)
-            position = cls(datetime.fromisoformat(moment), int(post_id))
-        except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-            raise ApiError(400, "Invalid cursor.", errors={"cursor": ["Not a cursor from this API."]}) from None
-        if position.date_posted.tzinfo is None:
-            raise ApiError(400, "Invalid cursor.", errors={"cursor": ["Not a cursor from this API."]})
+            when = datetime.fromisoformat(moment)
+            if when.tzinfo is None or not isinstance(post_id, int) or not 0 < post_id <= MAX_ID:
+                raise invalid
+            # In UTC and within what PostgreSQL and the driver can carry.
+            position = cls(when.astimezone(UTC), post_id)
+        except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
+            raise invalid from None
+        if not 1 < position.date_posted.year < 9999:
+            raise invalid
         return position
 
 

@@ -41,6 +41,8 @@ def log_in_legacy() -> Response:
     email = query_param(request, "email")
     if not email:
         raise ApiError(400, "Email argument not provided")
+    if len(email) > 254:
+        raise ApiError(400, "Invalid data provided.", errors={"email": ["Email must be at most 254 characters long."]})
     data = load(LegacyLoginSchema, read_json(request))
     return _log_in(email, data["password"], data["remember"])
 

@@ -14,6 +14,7 @@ from blog_shared.passwords import verify_password
 from blog_shared.tokens import Claims
 
 MAX_FAILURES = 5
+MAX_EMAIL = 254
 FAILURE_WINDOW = timedelta(minutes=15)
 
 
@@ -28,6 +29,9 @@ def attempt_login(db: Session, email: str, password: str) -> LoginResult:
     """Check a password, counting failures per email; never raises, so that the
     failure it records is committed even though the request fails."""
     key = email.strip().lower()
+    if len(key) > MAX_EMAIL:  # cannot be an account (and would not fit the attempts table)
+        verify_password(None, password)  # same time as for an unknown account
+        return LoginResult(None, "unknown_email")
     now = datetime.now(UTC)
     window_start = now - FAILURE_WINDOW
     # Serialise attempts for one email, so parallel guesses cannot all slip under the limit.

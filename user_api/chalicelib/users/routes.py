@@ -97,7 +97,7 @@ def update_user(user_id: str) -> Response:
     "Sign in with Google or GitHub (for web_frontend only)",
     body=OAuthUserSchema,
     response=UserSchema,
-    errors=(400, 401, 403),
+    errors=(400, 401, 403, 409),
     auth="required",
 )
 def oauth_user() -> Response:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from blog_shared.avatars import is_own_avatar_key
 from blog_shared.errors import ApiError
 from blog_shared.models import User
 from blog_shared.passwords import hash_password, verify_password
@@ -73,6 +74,10 @@ def update_user(db: Session, user: User, changes: dict[str, Any]) -> bool:
                 raise ApiError(
                     403, "Accounts created with Google or GitHub sign-in cannot change their username or email."
                 )
+    picture = changes.get("image_filename")
+    if picture is not None and not is_own_avatar_key(picture, user.id):
+        message = "Not a picture uploaded for this account."
+        raise ApiError(400, message, errors={"image_filename": [message]})
     _check_unique(db, changes.get("username"), changes.get("email"), exclude_id=user.id)
     for field in ("username", "email", "image_filename"):
         if field in changes:
@@ -108,6 +113,10 @@ def find_or_create_oauth_user(db: Session, email: str, username_hint: str) -> tu
     """The account for a provider-verified email, created (without a password) when new.
     Returns (user, created)."""
     existing = get_user_by_email(db, email)
+    if existing is not None and not existing.from_oauth:
+        # Emails are not verified at registration: whoever registered this address with a
+        # password must not be handed to (or share an account with) the provider's user.
+        raise ApiError(409, "An account with this email already exists. Please log in with your password.")
     if existing is not None:
         return existing, False
     user = User(username=_free_username(db, username_hint), email=email, password_hash=None, from_oauth=True)

@@ -37,10 +37,10 @@ def account() -> Response:
             answer = api.call("users", "PUT", f"/users/{user['id']}", token=me.token, json=changes)
             if answer.ok:
                 if "image_filename" in changes:
-                    avatars.delete(user.get("image_filename"))
+                    avatars.delete(user.get("image_filename"), user["id"])
                 return redirect("/account", "Your account has been updated!", "success")
             if "image_filename" in changes:
-                avatars.delete(changes["image_filename"])
+                avatars.delete(changes["image_filename"], user["id"])
             errors = form_errors(answer, "username")
         elif not errors:
             return redirect("/account", "Nothing to change.", "info")
