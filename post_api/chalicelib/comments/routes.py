@@ -5,14 +5,14 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 from marshmallow import Schema, fields, validate
 
-from blog_shared.auth import current_user, require_self
+from blog_shared.auth import current_user
 from blog_shared.db import transaction
 from blog_shared.errors import ApiError
-from blog_shared.http import no_content, path_id, read_json, success
+from blog_shared.http import no_content, path_id, success
 from blog_shared.openapi import doc
-from blog_shared.validation import Trimmed, load
+from blog_shared.validation import Trimmed
 
-from ..posts.routes import NOT_FOUND, post_id_or_404, post_or_404
+from ..deps import NOT_FOUND, post_id_or_404, post_or_404, writer_and_body
 from ..posts.schemas import CommentSchema, comment_json
 from . import store
 
@@ -38,10 +38,7 @@ class CommentCreateSchema(Schema):
 def add_comment(post_id: str) -> Response:
     request = bp.current_request
     with transaction() as db:
-        user = current_user(db, request)
-        data = load(CommentCreateSchema, read_json(request))
-        if "user_id" in data:
-            require_self(user, data["user_id"])
+        user, data = writer_and_body(db, request, CommentCreateSchema)
         post = post_or_404(db, post_id)
         comment = store.add_comment(db, post.id, user.id, data["text"])
         if comment is None:

@@ -5,14 +5,13 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 from marshmallow import Schema, fields
 
-from blog_shared.auth import current_user, require_self
+from blog_shared.auth import current_user
 from blog_shared.db import transaction
 from blog_shared.errors import ApiError
-from blog_shared.http import no_content, read_json, success
+from blog_shared.http import no_content, success
 from blog_shared.openapi import doc
-from blog_shared.validation import load
 
-from ..posts.routes import NOT_FOUND, post_id_or_404, post_or_404
+from ..deps import NOT_FOUND, post_id_or_404, post_or_404, writer_and_body
 from . import store
 
 bp = Blueprint(__name__)
@@ -41,10 +40,7 @@ def like(post_id: str) -> Response:
     """The notification mail for the post's author goes out only for a new like."""
     request = bp.current_request
     with transaction() as db:
-        user = current_user(db, request)
-        body = load(LikeBodySchema, read_json(request))
-        if "user_id" in body:
-            require_self(user, body["user_id"])
+        user, _body = writer_and_body(db, request, LikeBodySchema)
         numeric_id = post_id_or_404(post_id)
         liked = store.like(db, numeric_id, user.id)
         if liked is None:

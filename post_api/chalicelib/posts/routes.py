@@ -8,15 +8,16 @@ from typing import Any
 from chalice import Blueprint, Response
 from sqlalchemy.orm import Session
 
-from blog_shared.auth import current_user, optional_user, require_self
+from blog_shared.auth import current_user, optional_user
 from blog_shared.db import transaction
 from blog_shared.errors import ApiError
-from blog_shared.http import no_content, path_id, read_json, success
-from blog_shared.models import Post, User
+from blog_shared.http import no_content, success
+from blog_shared.models import User
 from blog_shared.openapi import doc
 from blog_shared.users import user_json
 from blog_shared.validation import load
 
+from ..deps import NOT_FOUND, post_id_or_404, post_or_404, writer_and_body
 from . import store
 from .schemas import (
     MAX_PER_PAGE,
@@ -30,8 +31,6 @@ from .schemas import (
 )
 
 bp = Blueprint(__name__)
-
-NOT_FOUND = "Post not found"
 
 
 @bp.route("/posts", methods=["GET"])
@@ -98,10 +97,7 @@ def list_posts() -> Response:
 def create_post() -> Response:
     request = bp.current_request
     with transaction() as db:
-        author = current_user(db, request)
-        data = load(PostCreateSchema, read_json(request))
-        if "user_id" in data:
-            require_self(author, data["user_id"])
+        author, data = writer_and_body(db, request, PostCreateSchema)
         post = store.create_post(db, author, data["title"], data["content"])
         # A new post has no likes or comments yet: no need to read it back.
         data = post_json(post, author, likes=0, comments_count=0, liked_by_me=False, viewer=author)
@@ -129,10 +125,7 @@ def get_post(post_id: str) -> Response:
 def update_post(post_id: str) -> Response:
     request = bp.current_request
     with transaction() as db:
-        user = current_user(db, request)
-        changes = load(PostUpdateSchema, read_json(request))
-        if "user_id" in changes:
-            require_self(user, changes["user_id"])
+        user, changes = writer_and_body(db, request, PostUpdateSchema)
         post = post_or_404(db, post_id, lock=True)
         store.require_author(post, user)
         store.update_post(db, post, changes)
@@ -149,22 +142,6 @@ def delete_post(post_id: str) -> Response:
         store.require_author(post, user)
         store.delete_post(db, post)
     return no_content()
-
-
-def post_id_or_404(raw: str) -> int:
-    post_id = path_id(raw)
-    if post_id is None:
-        raise ApiError(404, NOT_FOUND)
-    return post_id
-
-
-def post_or_404(db: Session, raw_id: str, lock: bool = False) -> Post:
-    """The post named in the path; ``lock`` holds it for an update or delete."""
-    post_id = post_id_or_404(raw_id)
-    post = store.lock_post(db, post_id) if lock else db.get(Post, post_id)
-    if post is None:
-        raise ApiError(404, NOT_FOUND)
-    return post
 
 
 def _detail(db: Session, post_id: int, viewer: User | None) -> dict[str, Any]:
