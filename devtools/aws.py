@@ -3,11 +3,14 @@ server started on 127.0.0.1:4566 (LocalStack's port, so localstack-client finds 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
+from email.utils import parseaddr
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import requests
@@ -74,20 +77,22 @@ def stop(process: subprocess.Popen | None) -> None:
             process.kill()
 
 
-def prepare(endpoint: str, env: dict[str, str]) -> None:
-    """Create what the apps expect in the emulator (idempotent): the avatar bucket, whose
-    pictures anyone may read (as on AWS, where the template gives it the same policy)."""
-    import json
-
+def client(service: str, endpoint: str) -> Any:
     import boto3
 
-    s3 = boto3.client(
-        "s3",
+    return boto3.client(
+        service,
         endpoint_url=endpoint,
         region_name=FAKE_CREDENTIALS["AWS_REGION"],
         aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
     )
+
+
+def prepare(endpoint: str, env: dict[str, str]) -> None:
+    """Create what the apps expect in the emulator (idempotent): the avatar bucket, whose
+    pictures anyone may read (as on AWS, where the template gives it the same policy)."""
+    s3 = client("s3", endpoint)
     bucket = env["AVATAR_BUCKET"]
     existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     if bucket not in existing:
@@ -104,3 +109,23 @@ def prepare(endpoint: str, env: dict[str, str]) -> None:
         ],
     }
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(public_pictures))
+
+
+MAX_RECEIVES = 5  # as in infra/template.yaml: the sixth receive goes to the dead-letter queue
+
+
+def prepare_mail(endpoint: str, queue_name: str, sender: str, visibility_timeout: int = 60) -> tuple[str, str]:
+    """The mail queue and its dead-letter queue (``<name>-dlq``), and the SES sender identity,
+    as infra/template.yaml makes them on AWS. Returns (queue URL, dead-letter queue URL)."""
+    sqs = client("sqs", endpoint)
+    dlq_url = sqs.create_queue(QueueName=f"{queue_name}-dlq", Attributes={"MessageRetentionPeriod": "1209600"})[
+        "QueueUrl"
+    ]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVES)})
+    url = sqs.create_queue(
+        QueueName=queue_name, Attributes={"VisibilityTimeout": str(visibility_timeout), "RedrivePolicy": redrive}
+    )["QueueUrl"]
+    address = parseaddr(sender)[1]
+    client("ses", endpoint).verify_email_identity(EmailAddress=address)
+    return url, dlq_url

@@ -8,6 +8,9 @@ floor (the same statements with the same parameters, replayed on a plain pg8000
 connection). The feed is also measured at 20,000 posts, to show its cost does not grow
 with the table.
 
+A new like also queues its notification mail on the emulator's SQS (moto, started here
+unless AWS_ENDPOINT_URL answers), as it would on AWS.
+
 Sizes can be changed with BENCH_USERS, BENCH_POSTS, BENCH_SMALL_POSTS, BENCH_ROUNDS.
 """
 
@@ -309,6 +312,21 @@ def main() -> int:
     os.environ["APP_STAGE"] = "prod"
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     started = time.monotonic()
+    from devtools import aws
+
+    # A new like queues a notification mail: the emulator's SQS stands in for AWS's.
+    endpoint, emulator = aws.ensure_emulator()
+    os.environ.update(aws.FAKE_CREDENTIALS, AWS_ENDPOINT_URL=endpoint)
+    os.environ["EMAIL_QUEUE_URL"], _ = aws.prepare_mail(
+        endpoint, f"bench-email-{secrets.token_hex(4)}", "Bench <bench@blog.example.com>"
+    )
+    try:
+        return _run(rng, started)
+    finally:
+        aws.stop(emulator)
+
+
+def _run(rng: random.Random, started: float) -> int:
     with database() as url:
         os.environ["DATABASE_URL"] = url
         from blog_shared import db, tokens
@@ -363,7 +381,14 @@ def main() -> int:
                 201,
             ),
             measure.run(
-                "like",
+                "repeated like (no new mail)",
+                lambda _: proxy_event(
+                    "POST", "/posts/{post_id}/likes", "/posts/1/likes", token, path_params={"post_id": "1"}
+                ),
+                201,
+            ),
+            measure.run(
+                "new like (+ mail queued to SQS)",
                 lambda i: proxy_event(
                     "POST",
                     "/posts/{post_id}/likes",
@@ -378,11 +403,14 @@ def main() -> int:
         first_page = rows[0]["median"]
         feed_ratio = rows[1]["median"] / small_feed["median"]
         cursor_ratio = rows[4]["median"] / first_page
-        worst = max(rows, key=lambda r: r["ratio"])
+        # The new like also puts a message on SQS after its commit: not SQL, so not in the floor.
+        worst = max(rows[:-1], key=lambda r: r["ratio"])
         print()
         print(f"feed time at {POSTS:,} vs {SMALL_POSTS:,} posts: {feed_ratio:.2f}x   (target <= 1.3)")
         print(f"cursor page 500 vs first page:        {cursor_ratio:.2f}x   (target <= 1.3)")
         print(f"largest handler/SQL-floor ratio:      {worst['ratio']:.2f}x   ({worst['name']}; target <= 2)")
+        queued = rows[-1]["median"] - rows[-2]["median"]
+        print(f"a new like's mail (outbox row + SQS send): +{queued:.2f} ms over a repeated like (moto's SQS)")
         print(f"total time: {time.monotonic() - started:.0f} s")
     return 0
 

@@ -1,9 +1,10 @@
 """``make dev``: the whole system on this machine.
 
 Starts (or reuses) the embedded PostgreSQL under ``.devdb/``, finds or starts the AWS
-emulator, runs the migrations, then runs every app with ``chalice local``:
-web_frontend on 8000, user_api on 8001, post_api on 8002 (WEB_PORT, USER_API_PORT,
-POST_API_PORT override them). Logs are streamed with a prefix per process; Ctrl-C
+emulator (with the mail queues and SES sender), runs the migrations, then runs every app
+with ``chalice local``: web_frontend on 8000, user_api on 8001, post_api on 8002
+(WEB_PORT, USER_API_PORT, POST_API_PORT override them), and the mail worker
+(``devtools.worker``), which prints every mail sent. Logs are streamed with a prefix per process; Ctrl-C
 stops everything this command started. ``DATABASE_URL`` replaces the embedded server.
 """
 
@@ -22,7 +23,7 @@ from devtools import CHALICE, aws, pg
 REPO = Path(__file__).resolve().parent.parent
 DEVDB = REPO / ".devdb"
 APPS = (("web_frontend", "WEB_PORT", 8000), ("user_api", "USER_API_PORT", 8001), ("post_api", "POST_API_PORT", 8002))
-COLOURS = {"web_frontend": "35", "user_api": "36", "post_api": "33", "dev": "32"}
+COLOURS = {"web_frontend": "35", "user_api": "36", "post_api": "33", "mail": "34", "dev": "32"}
 
 
 def say(prefix: str, line: str) -> None:
@@ -56,6 +57,8 @@ def base_environment(database_url: str, endpoint: str) -> dict[str, str]:
         PYTHONUNBUFFERED="1",
     )
     env.setdefault("AVATAR_BUCKET", "serverless-blog-avatars")
+    env.setdefault("EMAIL_QUEUE_NAME", "serverless-blog-email")
+    env.setdefault("SES_SENDER", "Serverless Blog <no-reply@blog.example.com>")
     # Pictures are served straight from the emulator's S3 (path-style URL).
     env.setdefault("AVATAR_BASE_URL", f"{endpoint}/{env['AVATAR_BUCKET']}")
     env.setdefault("PUBLIC_URL", f"http://127.0.0.1:{os.environ.get('WEB_PORT', '8000')}")
@@ -87,25 +90,28 @@ def main() -> int:
 
     env = base_environment(database_url, endpoint)
     aws.prepare(endpoint, env)
+    env["EMAIL_QUEUE_URL"], dlq_url = aws.prepare_mail(endpoint, env["EMAIL_QUEUE_NAME"], env["SES_SENDER"])
+    say("dev", f"mail queue {env['EMAIL_QUEUE_URL']} (dead letters: {dlq_url})")
     subprocess.run([sys.executable, "-m", "blog_shared.migrate", "upgrade"], env=env, check=True)
     say("dev", "migrations applied")
 
     children: list[tuple[str, subprocess.Popen]] = []
+
+    def run(name: str, command: list[str], cwd: Path) -> None:
+        process = subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        children.append((name, process))
+        threading.Thread(target=stream, args=(name, process), daemon=True).start()
+
     for name, port_var, default in APPS:
         if not app_exists(name):
             continue
         port = os.environ.get(port_var, str(default))
-        process = subprocess.Popen(
-            [CHALICE, "local", "--host", "127.0.0.1", "--port", port, "--stage", "dev"],
-            cwd=REPO / name,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        children.append((name, process))
-        threading.Thread(target=stream, args=(name, process), daemon=True).start()
+        run(name, [CHALICE, "local", "--host", "127.0.0.1", "--port", port, "--stage", "dev"], REPO / name)
         say("dev", f"{name}: http://127.0.0.1:{port}")
+    # Lambda's SQS trigger, locally: sends the mail the apps queue and prints it here.
+    run("mail", [sys.executable, "-m", "devtools.worker"], REPO)
 
     stopping = threading.Event()
 

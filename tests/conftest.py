@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +17,8 @@ import pytest
 from chalice.test import Client
 from sqlalchemy import create_engine, text
 
-from blog_shared import db, migrate, tokens
+from blog_shared import aws as aws_clients
+from blog_shared import db, mail, migrate, tokens
 from blog_shared.config import get_settings
 from blog_shared.models import Base
 from devtools import aws, pg
@@ -24,12 +26,15 @@ from devtools.apps import REPO, app_module, load_app
 from tests import fake_oauth
 
 PASSWORD = "correct horse battery"
+SES_SENDER = "Serverless Blog <no-reply@blog.test>"
 __all__ = ["PASSWORD", "REPO", "Api", "app_module", "load_app"]
 
 
 def _reset_caches() -> None:
     get_settings.cache_clear()
     tokens.signing_key.cache_clear()
+    aws_clients.client.cache_clear()
+    mail.queue_url.cache_clear()
     db.reset_engine()
 
 
@@ -74,6 +79,11 @@ def app_environment(database_url: str, aws_endpoint: str) -> dict[str, str]:
         **fake_oauth.environment(oauth_port),
         **aws.FAKE_CREDENTIALS,
     }
+    # A queue of its own (a `make dev` may share the emulator), quick to retry in tests.
+    values["EMAIL_QUEUE_URL"], _dlq = aws.prepare_mail(
+        aws_endpoint, f"test-email-{secrets.token_hex(4)}", SES_SENDER, visibility_timeout=1
+    )
+    values["SES_SENDER"] = SES_SENDER
     os.environ.update(values)
     aws.prepare(aws_endpoint, values)
     _reset_caches()
@@ -177,3 +187,88 @@ def api_servers(app_environment: dict[str, str], tmp_path_factory: pytest.TempPa
     yield {"users": app_environment["USER_API_URL"], "posts": app_environment["POST_API_URL"]}
     for process in started:
         stop(process)
+
+
+class MailFlow:
+    """The mail pipeline as the tests see it: the queue the apps publish to, the dev worker
+    feeding user_api's SQS handler, and the mail the emulator's SES accepted."""
+
+    def __init__(self, endpoint: str, queue_url: str, handler: Any) -> None:
+        from devtools.worker import Worker
+
+        self.endpoint = endpoint
+        self.sqs = aws.client("sqs", endpoint)
+        self.queue_url = queue_url
+        self.dlq_url = self.sqs.get_queue_url(QueueName=queue_url.rsplit("/", 1)[1] + "-dlq")["QueueUrl"]
+        for url in (self.queue_url, self.dlq_url):
+            self.empty(url)
+        self.worker = Worker(handler, queue_url, endpoint)
+        self.handler = handler
+        self._seen = len(self.all_sent())
+
+    def empty(self, url: str) -> None:
+        """Delete what earlier tests left, also what is in flight (PurgeQueue is allowed once a
+        minute); in-flight messages come back within the test queues' 1 s visibility timeout."""
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            batch = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            if batch:
+                entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)]
+                self.sqs.delete_message_batch(QueueUrl=url, Entries=entries)
+                continue
+            if self._in_flight(url) == 0:
+                return
+            time.sleep(0.3)
+
+    def _in_flight(self, url: str) -> int:
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+        )["Attributes"]
+        return int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+    def all_sent(self) -> list[Any]:
+        from devtools.mailbox import sent_mails
+
+        return sent_mails(self.endpoint)
+
+    def sent(self) -> list[Any]:
+        """Mail sent since this test began."""
+        return self.all_sent()[self._seen :]
+
+    def queued(self, url: str | None = None) -> list[dict[str, Any]]:
+        """The messages waiting on the queue (received and made visible again at once)."""
+        url = url or self.queue_url
+        messages: dict[str, dict[str, Any]] = {}
+        for _ in range(5):
+            answer = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30)
+            batch = answer.get("Messages", [])
+            if not batch:
+                break
+            messages.update({m["MessageId"]: m for m in batch})
+        for message in messages.values():
+            self.sqs.change_message_visibility(
+                QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
+        return [json.loads(m["Body"]) for m in messages.values()]
+
+    def worker_event(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        """The SQS event Lambda would pass for these received messages."""
+        from devtools.worker import sqs_event
+
+        return sqs_event(messages, self.worker.queue_arn, aws.FAKE_CREDENTIALS["AWS_REGION"])
+
+    def deliver(self, max_polls: int = 20) -> None:
+        """Run the worker until the queue is empty (waiting out retries)."""
+        for _ in range(max_polls):
+            batch = self.worker.poll_once(wait_seconds=0)
+            if batch.received == 0:
+                if self._in_flight(self.queue_url) == 0:
+                    return
+                time.sleep(0.5)
+
+
+@pytest.fixture
+def mail_flow(app_environment: dict[str, str], user_api_app: Any) -> MailFlow:
+    return MailFlow(
+        app_environment["AWS_ENDPOINT_URL"], app_environment["EMAIL_QUEUE_URL"], user_api_app.handler_map["send_email"]
+    )

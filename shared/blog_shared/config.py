@@ -17,6 +17,10 @@ PLACEHOLDER_SECRETS = frozenset(
 )
 MIN_SECRET_LENGTH = 32
 
+# The mail queue's name is fixed when an app is packaged (Chalice writes the SQS event
+# source into the template), so it is read here at import time, not per request.
+EMAIL_QUEUE_NAME = os.environ.get("EMAIL_QUEUE_NAME", "serverless-blog-email")
+
 
 class ConfigError(RuntimeError):
     """The environment does not describe a usable deployment."""
@@ -56,6 +60,8 @@ class Settings:
     api_timeout: float
     avatar_bucket: str
     public_url: str
+    email_queue_url: str | None
+    ses_sender: str
     oauth_providers: tuple[OAuthProvider, ...]
 
     def oauth_provider(self, name: str) -> OAuthProvider | None:
@@ -110,6 +116,8 @@ def load_settings() -> Settings:
         api_timeout=float(_int("API_TIMEOUT_SECONDS", 10)),
         avatar_bucket=env.get("AVATAR_BUCKET", "serverless-blog-avatars"),
         public_url=env.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+        email_queue_url=env.get("EMAIL_QUEUE_URL") or None,
+        ses_sender=env.get("SES_SENDER", "Serverless Blog <no-reply@blog.example.com>"),
         oauth_providers=_oauth_providers(env),
     )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -95,6 +95,21 @@ def transaction() -> Iterator[Session]:
             log.warning("database unavailable: %s", error)
             raise ApiError(503, UNAVAILABLE_MESSAGE, headers={"Retry-After": "5"}) from error
         raise
+    for callback in session.info.get(_AFTER_COMMIT, ()):
+        try:
+            callback()
+        except Exception:
+            # The transaction is committed: a follow-up step must not turn it into an error.
+            log.exception("after-commit step failed")
+
+
+_AFTER_COMMIT = "after_commit"
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once ``session``'s transaction (from ``transaction()``) has committed;
+    never if it rolls back. Errors are logged, not raised."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
 
 # SQLSTATEs of a server that went away: admin/crash shutdown, starting up, connection failures.

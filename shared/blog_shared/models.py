@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -19,7 +20,7 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
 
 
@@ -53,6 +54,8 @@ class User(Base):
     session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # Maintained with every post insert/delete (see post_api), so totals need no COUNT(*).
     post_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Notification mail (likes, comments, followers); turned off by the mails' unsubscribe link.
+    email_notifications: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     # Counted in the same statement that loads the user; both use an index.
@@ -114,3 +117,22 @@ class Comment(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     text: Mapped[str] = mapped_column(String(2000))
     date_posted: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class OutboxMail(Base):
+    """A mail to send, written in the same transaction as the action it reports (the
+    transactional outbox). Its key makes it unique per action: the producer inserts it at most
+    once, the consumer sends it at most once (``sent_at``), whatever SQS redelivers."""
+
+    __tablename__ = "email_outbox"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Set when the mail went out (or was dropped on purpose: recipient unsubscribed meanwhile).
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set when the sweeper put it on the queue again because it was still unsent.
+    republished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,4 +1,4 @@
-"""Signed tokens (JWT, HS256) for every purpose: API access, and later password reset
+"""Signed tokens (JWT, HS256) for every purpose: API access, service calls, password reset
 and unsubscribe links. One module issues and checks them all.
 
 Checks on decode: the algorithm allow-list, signature, ``exp``, ``iat``, ``aud``,
@@ -24,6 +24,12 @@ ALLOWED_ALGORITHMS = [ALGORITHM]
 ACCESS = "access"
 # Minted by web_frontend for its calls to user_api's trusted endpoints (OAuth sign-in).
 SERVICE = "service"
+# In a password reset mail: good for 30 minutes and only while the password is unchanged.
+PASSWORD_RESET = "password-reset"
+PASSWORD_RESET_TTL = 30 * 60
+# In every notification mail (List-Unsubscribe): turns notification mail off.
+UNSUBSCRIBE = "unsubscribe"
+UNSUBSCRIBE_TTL = 365 * 24 * 3600
 
 
 class TokenError(Exception):
@@ -57,10 +63,9 @@ def signing_key() -> str:
     (fetched once per container)."""
     settings = get_settings()
     if settings.jwt_secret_arn:
-        import boto3  # only needed when the key lives in Secrets Manager
+        from . import aws  # only needed when the key lives in Secrets Manager
 
-        client = boto3.client("secretsmanager", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url)
-        secret = client.get_secret_value(SecretId=settings.jwt_secret_arn)["SecretString"]
+        secret = aws.client("secretsmanager").get_secret_value(SecretId=settings.jwt_secret_arn)["SecretString"]
         if is_placeholder_secret(secret):
             raise ConfigError("The secret behind JWT_SECRET_ARN is too short or a placeholder.")
         return secret

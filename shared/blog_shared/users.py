@@ -19,15 +19,18 @@ class UserSchema(Schema):
     image_url = fields.Method("_image_url")
     following_count = fields.Integer()
     follower_count = fields.Integer()
+    email_notifications = fields.Boolean(
+        metadata={"description": "Mail me about likes, comments and followers. Only shown to the user themself."}
+    )
 
     def _image_url(self, user: User) -> str:
         return avatar_url(user.image_filename)
 
 
-_public = UserSchema(exclude=("email",))
+_public = UserSchema(exclude=("email", "email_notifications"))
 _private = UserSchema()
 
 
 def user_json(user: User, viewer: User | None = None) -> dict[str, Any]:
-    """User JSON; ``email`` only when the viewer is the user."""
+    """User JSON; ``email`` and ``email_notifications`` only when the viewer is the user."""
     return (_private if viewer is not None and viewer.id == user.id else _public).dump(user)

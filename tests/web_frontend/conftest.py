@@ -101,6 +101,16 @@ class Browser:
     def text(self) -> str:
         return (self.last.body or b"").decode()
 
+    def page(self, path: str) -> str:
+        """GET ``path`` and return the page's text."""
+        self.get(path)
+        return self.text()
+
+    def redirected_page(self) -> str:
+        """Follow the last redirect and return the page's text."""
+        self.follow_redirect()
+        return self.text()
+
 
 @pytest.fixture(scope="session")
 def web_app(api_servers: dict[str, str]) -> Any:

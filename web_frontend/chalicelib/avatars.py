@@ -6,11 +6,11 @@ from __future__ import annotations
 import io
 import logging
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from blog_shared import aws
 from blog_shared.avatars import is_own_avatar_key, new_avatar_key
 from blog_shared.config import get_settings
 
@@ -26,12 +26,8 @@ class Rejected:
     reason: str
 
 
-@lru_cache(maxsize=1)
 def _s3() -> Any:
-    import boto3
-
-    settings = get_settings()
-    return boto3.client("s3", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url)
+    return aws.client("s3")
 
 
 def resize(content: bytes) -> bytes | Rejected:

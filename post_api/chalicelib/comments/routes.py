@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 from marshmallow import Schema, fields, validate
 
+from blog_shared import mail
 from blog_shared.auth import current_user
 from blog_shared.db import transaction
 from blog_shared.errors import ApiError
@@ -43,6 +44,16 @@ def add_comment(post_id: str) -> Response:
         comment = store.add_comment(db, post.id, user.id, data["text"])
         if comment is None:
             raise ApiError(404, NOT_FOUND)
+        if post.user_id != user.id:
+            mail.enqueue(
+                db,
+                mail.COMMENT,
+                f"comment:{comment.id}",
+                post.user_id,
+                actor_id=user.id,
+                post_id=post.id,
+                comment_id=comment.id,
+            )
         return success(comment_json(comment, user.username), status=201)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 from marshmallow import Schema, fields
 
+from blog_shared import mail
 from blog_shared.auth import current_user
 from blog_shared.db import transaction
 from blog_shared.errors import ApiError
@@ -37,7 +38,8 @@ class LikeSchema(Schema):
     auth="required",
 )
 def like(post_id: str) -> Response:
-    """The notification mail for the post's author goes out only for a new like."""
+    """The post's author gets a notification mail for a new like by someone else (once per
+    user and post, even after unliking and liking again)."""
     request = bp.current_request
     with transaction() as db:
         user, _body = writer_and_body(db, request, LikeBodySchema)
@@ -45,8 +47,11 @@ def like(post_id: str) -> Response:
         liked = store.like(db, numeric_id, user.id)
         if liked is None:
             raise ApiError(404, NOT_FOUND)
-        _added, likes = liked
-        return success({"post_id": numeric_id, "likes": likes, "liked_by_me": True}, status=201)
+        if liked.added and liked.author_id != user.id:
+            mail.enqueue(
+                db, mail.LIKE, f"like:{numeric_id}:{user.id}", liked.author_id, actor_id=user.id, post_id=numeric_id
+            )
+        return success({"post_id": numeric_id, "likes": liked.likes, "liked_by_me": True}, status=201)
 
 
 @bp.route("/posts/{post_id}/likes", methods=["DELETE"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Integer, Select, bindparam, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -26,23 +26,29 @@ def _like_statement() -> Select[Any]:
     # The count cannot see the insert of the same statement, so the new row is added to it.
     count = select(func.count()).where(Like.post_id == post_id).scalar_subquery()
     new = select(func.count()).select_from(added).scalar_subquery()
-    return select(exists_, count, new)
+    author = select(Post.user_id).where(Post.id == post_id).scalar_subquery()
+    return select(author, count, new)
 
 
 _LIKE = _like_statement()  # built once per container
 
 
-def like(db: Session, post_id: int, user_id: int) -> tuple[bool, int] | None:
-    """Like the post once (idempotent), in one statement. Returns (added, like count), or
-    None when the post does not exist. ``added`` is False for a repeated like."""
+class Liked(NamedTuple):
+    added: bool  # False for a repeated like
+    likes: int
+    author_id: int  # the post's author
+
+
+def like(db: Session, post_id: int, user_id: int) -> Liked | None:
+    """Like the post once (idempotent), in one statement; None when the post does not exist."""
     try:
-        found, before, inserted = db.execute(_LIKE, {"post_id": post_id, "user_id": user_id}).one()
+        author_id, before, inserted = db.execute(_LIKE, {"post_id": post_id, "user_id": user_id}).one()
     except DBAPIError as error:
         # The post was deleted meanwhile; the caller's 404 rolls the transaction back.
         if sqlstate(error) == FOREIGN_KEY_VIOLATION:
             return None
         raise
-    return (bool(inserted), before + inserted) if found else None
+    return Liked(bool(inserted), before + inserted, author_id) if author_id is not None else None
 
 
 def unlike(db: Session, post_id: int, user_id: int) -> None:

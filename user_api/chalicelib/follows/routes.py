@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 from sqlalchemy.orm import Session
 
+from blog_shared import mail
 from blog_shared.auth import current_user, require_self
 from blog_shared.db import transaction
 from blog_shared.errors import ApiError
@@ -24,7 +25,8 @@ bp = Blueprint(__name__)
 def follow(follower_id: str, followed_username: str) -> Response:
     with transaction() as db:
         me, target = _pair(db, follower_id, followed_username, "You cannot follow yourself.")
-        store.follow(db, me.id, target.id)
+        if store.follow(db, me.id, target.id):
+            mail.enqueue(db, mail.FOLLOW, f"follow:{me.id}:{target.id}", target.id, actor_id=me.id)
         db.refresh(target)
         return success(user_json(target, me), status=201)
 

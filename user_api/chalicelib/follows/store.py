@@ -10,9 +10,15 @@ from sqlalchemy.orm import Session
 from blog_shared.models import Follow
 
 
-def follow(db: Session, follower_id: int, followed_id: int) -> None:
-    """Idempotent: following someone twice leaves one row."""
-    db.execute(insert(Follow).values(follower_id=follower_id, followed_id=followed_id).on_conflict_do_nothing())
+def follow(db: Session, follower_id: int, followed_id: int) -> bool:
+    """Idempotent: following someone twice leaves one row. True when the follow is new."""
+    added = db.execute(
+        insert(Follow)
+        .values(follower_id=follower_id, followed_id=followed_id)
+        .on_conflict_do_nothing()
+        .returning(Follow.follower_id)
+    ).first()
+    return added is not None
 
 
 def unfollow(db: Session, follower_id: int, followed_id: int) -> None:

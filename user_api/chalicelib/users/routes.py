@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 from sqlalchemy.orm import Session
 
+from blog_shared import mail
 from blog_shared.auth import current_user, issue_access_token, optional_user, require_self, require_service
 from blog_shared.db import transaction
 from blog_shared.errors import ApiError
@@ -15,7 +16,7 @@ from blog_shared.users import UserSchema, user_json
 from blog_shared.validation import load
 
 from . import store
-from .schemas import OAuthUserSchema, UserCreateSchema, UserUpdateSchema
+from .schemas import OAuthUserSchema, UnsubscribeSchema, UserCreateSchema, UserUpdateSchema
 
 bp = Blueprint(__name__)
 
@@ -55,6 +56,7 @@ def create_user() -> Response:
     data = load(UserCreateSchema, read_json(bp.current_request))
     with transaction() as db:
         user = store.create_user(db, data["username"], data["email"], data["password"])
+        mail.enqueue(db, mail.WELCOME, f"welcome:{user.id}", user.id)
         return success(user_json(user, user), status=201)
 
 
@@ -109,6 +111,8 @@ def oauth_user() -> Response:
     data = load(OAuthUserSchema, read_json(request))
     with transaction() as db:
         user, created = store.find_or_create_oauth_user(db, data["email"], data["username_hint"])
+        if created:
+            mail.enqueue(db, mail.WELCOME, f"welcome:{user.id}", user.id)
     token = issue_access_token(user, remember=data["remember"])
     return success(
         user_json(user, user),
@@ -117,6 +121,20 @@ def oauth_user() -> Response:
         token_type="Bearer",
         expires_in=token.expires_in,
     )
+
+
+@bp.route("/email-preferences/unsubscribe", methods=["POST"])
+@doc("Stop notification mail, with the token of a mail's unsubscribe link", body=UnsubscribeSchema, errors=(400, 413))
+def unsubscribe() -> Response:
+    """Answers ``{"username", "email_notifications": false}``. Turn mail on again with
+    ``PUT /users/{id}`` and ``email_notifications: true``."""
+    data = load(UnsubscribeSchema, read_json(bp.current_request))
+    with transaction() as db:
+        user = store.unsubscribe(db, data["token"])
+        return success(
+            {"username": user.username, "email_notifications": False},
+            message="You will no longer get mail about likes, comments and followers.",
+        )
 
 
 def _existing(db: Session, raw_id: str) -> User:

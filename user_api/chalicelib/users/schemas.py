@@ -37,11 +37,14 @@ class UserUpdateSchema(Schema):
     image_filename = Trimmed(validate=IMAGE_FILENAME, allow_none=True)
     password = fields.String(load_only=True, validate=PASSWORD)
     current_password = fields.String(load_only=True, validate=validate.Length(max=128))
+    email_notifications = fields.Boolean()
 
     @validates_schema
     def _not_empty(self, data: dict[str, Any], **kwargs: Any) -> None:
         if not data:
-            raise ValidationError("Provide at least one of username, email, image_filename, password.")
+            raise ValidationError(
+                "Provide at least one of username, email, image_filename, password, email_notifications."
+            )
 
 
 class OAuthUserSchema(Schema):
@@ -51,3 +54,7 @@ class OAuthUserSchema(Schema):
     email = Trimmed(required=True, validate=EMAIL)
     username_hint = fields.String(load_default="", validate=validate.Length(max=100))
     remember = fields.Boolean(load_default=False)
+
+
+class UnsubscribeSchema(Schema):
+    token = fields.String(required=True, validate=validate.Length(min=1, max=4096, error="Not a valid token."))

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from blog_shared import tokens
 from blog_shared.avatars import is_own_avatar_key
 from blog_shared.errors import ApiError
 from blog_shared.models import User
@@ -16,6 +17,7 @@ from blog_shared.passwords import hash_password, verify_password
 
 USERNAME_TAKEN = "This username has been taken."
 EMAIL_TAKEN = "This email has been taken."
+INVALID_UNSUBSCRIBE = "This unsubscribe link is not valid."
 
 
 def get_user(db: Session, user_id: int) -> User | None:
@@ -79,7 +81,7 @@ def update_user(db: Session, user: User, changes: dict[str, Any]) -> bool:
         message = "Not a picture uploaded for this account."
         raise ApiError(400, message, errors={"image_filename": [message]})
     _check_unique(db, changes.get("username"), changes.get("email"), exclude_id=user.id)
-    for field in ("username", "email", "image_filename"):
+    for field in ("username", "email", "image_filename", "email_notifications"):
         if field in changes:
             setattr(user, field, changes[field])
     password_changed = False
@@ -124,3 +126,18 @@ def find_or_create_oauth_user(db: Session, email: str, username_hint: str) -> tu
     _flush_unique(db)
     db.refresh(user)
     return user, True
+
+
+def unsubscribe(db: Session, token: str) -> User:
+    """Turn notification mail off for the user of an unsubscribe link's token; 400 when the
+    token does not verify."""
+    try:
+        user_id = int(tokens.decode(token, tokens.UNSUBSCRIBE).subject)
+    except (tokens.TokenError, ValueError):
+        raise ApiError(400, INVALID_UNSUBSCRIBE, errors={"token": [INVALID_UNSUBSCRIBE]}) from None
+    user = get_user(db, user_id)
+    if user is None:
+        raise ApiError(400, INVALID_UNSUBSCRIBE, errors={"token": [INVALID_UNSUBSCRIBE]})
+    user.email_notifications = False
+    db.flush()
+    return user

@@ -117,3 +117,46 @@ def logout() -> Response:
         api.call("users", "DELETE", "/user-auth", token=me.token)
     me.log_out()
     return redirect("/", "You have been logged out.", "info")
+
+
+RESET_SENT = "An email has been sent with instructions to reset your password."
+RESET_INVALID = "That is an invalid or expired token"
+
+
+@bp.route("/reset_password", methods=["GET", "POST"], content_types=PAGE_TYPES)
+def reset_request() -> Response:
+    """Ask for a reset link. The answer is the same whether or not the email has an account."""
+    me = visit.current()
+    email = (me.user or {}).get("email", "")
+    errors: dict[str, list[str]] = {}
+    if bp.current_request.method == "POST":
+        email = form().get("email", "").strip()
+        answer = api.call("users", "POST", "/password-reset/request", json={"email": email})
+        if answer.ok:
+            return redirect("/login", RESET_SENT, "info")
+        errors = form_errors(answer, "email")
+    return render("reset_request.html", email=email, errors=errors)
+
+
+@bp.route("/reset_password/{token}", methods=["GET", "POST"], content_types=PAGE_TYPES)
+def reset_token(token: str) -> Response:
+    """Set a new password from a mailed link; every session of the account ends with it."""
+    me = visit.current()
+    errors: dict[str, list[str]] = {}
+    if bp.current_request.method == "GET":
+        if not api.call("users", "POST", "/password-reset/check", json={"token": token}).ok:
+            return redirect("/reset_password", RESET_INVALID, "warning")
+    else:
+        data = form()
+        password = data.get("password", "")
+        if password != data.get("confirm_password", ""):
+            errors["confirm_password"] = ["Field must be equal to password."]
+        else:
+            answer = api.call("users", "POST", "/password-reset", json={"token": token, "password": password})
+            if answer.ok:
+                me.log_out()
+                return redirect("/login", "Your password has been updated! You are now able to log in", "success")
+            if "token" in answer.errors:
+                return redirect("/reset_password", RESET_INVALID, "warning")
+            errors = form_errors(answer, "password")
+    return render("reset_token.html", token=token, errors=errors)

@@ -1,7 +1,8 @@
-"""The account page, a user's posts, follow and unfollow."""
+"""The account page, a user's posts, follow and unfollow, unsubscribe links."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from chalice import Blueprint, Response
@@ -22,10 +23,14 @@ def account() -> Response:
     errors: dict[str, list[str]] = {}
     if bp.current_request.method == "POST":
         data = form()
-        changes: dict[str, str] = {}
+        changes: dict[str, Any] = {}
         if not user["from_oauth"]:
             fields = {"username": data.get("username", "").strip(), "email": data.get("email", "").strip()}
             changes = {k: v for k, v in fields.items() if v != user.get(k)}
+        if data.get("notifications_form"):  # an unchecked box sends nothing, so the form says it had one
+            wanted = data.get("email_notifications") == "y"
+            if wanted != user.get("email_notifications"):
+                changes["email_notifications"] = wanted
         picture = data.get("picture")
         if isinstance(picture, Upload):
             stored = avatars.store(picture.content, user["id"])
@@ -97,3 +102,16 @@ def _follow(username: str, method: str, message: str) -> Response:
     if not answer.ok:
         raise PageError(answer.status if answer.status in (401, 403) else 400, answer.message)
     return redirect(back, message.format(name=username), "success")
+
+
+@bp.route("/unsubscribe/{token}", methods=["GET", "POST"], content_types=PAGE_TYPES)
+def unsubscribe(token: str) -> Response:
+    """The link in every notification mail. GET asks (link checkers must not unsubscribe
+    anyone); POST unsubscribes, from the page's button or from a mail provider's one-click
+    request (RFC 8058), which carries no cookies: the signed token is the authority."""
+    if bp.current_request.method == "GET":
+        return render("unsubscribe.html", token=token, done=False)
+    answer = api.call("users", "POST", "/email-preferences/unsubscribe", json={"token": token})
+    if not answer.ok:
+        raise PageError(400, answer.message)
+    return render("unsubscribe.html", done=True, username=answer.data["username"])

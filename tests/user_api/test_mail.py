@@ -1,0 +1,223 @@
+"""The mail pipeline end to end: producers write the outbox and publish to the emulator's
+SQS queue; the dev worker feeds user_api's SQS handler, which sends through SES."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from blog_shared import mail, tokens
+from blog_shared.config import get_settings
+from tests.conftest import app_module
+
+
+def outbox(database_url: str) -> list[dict[str, Any]]:
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT idempotency_key, kind, sent_at, republished_at FROM email_outbox ORDER BY id"))
+        result = [dict(row._mapping) for row in rows]
+    engine.dispose()
+    return result
+
+
+def keys(messages: list[dict[str, Any]]) -> list[str]:
+    return sorted(m["key"] for m in messages)
+
+
+def test_registration_queues_one_welcome_mail_and_sends_it(users, mail_flow):
+    ann = users.register("ann")
+    assert mail_flow.queued() == [{"key": f"welcome:{ann['id']}", "kind": "welcome"}]
+    mail_flow.deliver()
+    [sent] = mail_flow.sent()
+    assert sent.to == "ann <ann@example.com>"
+    assert sent.subject == "Welcome to Serverless Blog!"
+    assert "http://blog.test/login" in sent.links
+    assert "<p>Welcome to Serverless Blog!" in sent.html
+    assert "List-Unsubscribe" not in sent.headers  # not a notification
+    assert mail_flow.queued() == []
+
+
+def test_a_follow_mails_the_followed_user_once(users, mail_flow, database_url):
+    ann, ann_token = users.register_and_login("ann")
+    bob = users.register("bob")
+    mail_flow.deliver()
+    seen = len(mail_flow.sent())
+    # Following twice, unfollowing and following again is one action as far as mail goes.
+    for method in ("post", "post", "delete", "post"):
+        assert getattr(users, method)(f"/user-follow/{ann['id']}/bob", token=ann_token).status_code in (201, 204)
+    assert mail_flow.queued() == [{"key": f"follow:{ann['id']}:{bob['id']}", "kind": "follow"}]
+    mail_flow.deliver()
+    [sent] = mail_flow.sent()[seen:]
+    assert sent.to == "bob <bob@example.com>"
+    assert sent.subject == "Someone Followed You!"
+    assert "ann is now following you." in sent.text
+    assert "http://blog.test/users/ann/posts" in sent.links
+    # RFC 8058 one-click unsubscribe.
+    assert sent.headers["List-Unsubscribe"].startswith("<http://blog.test/unsubscribe/")
+    assert sent.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert [row["sent_at"] is not None for row in outbox(database_url)] == [True, True, True]
+
+
+def test_a_message_delivered_twice_sends_one_mail(users, mail_flow):
+    users.register("ann")
+    [message] = mail_flow.sqs.receive_message(QueueUrl=mail_flow.queue_url, MaxNumberOfMessages=10)["Messages"]
+    event = mail_flow.worker_event([message])
+    assert mail_flow.handler(event, None) == {"batchItemFailures": []}
+    assert mail_flow.handler(event, None) == {"batchItemFailures": []}  # SQS delivers at least once
+    assert len(mail_flow.sent()) == 1
+
+
+def test_two_deliveries_at_the_same_time_send_one_mail(users, mail_flow):
+    """The outbox row is locked while its mail is sent, so a parallel delivery waits, then
+    finds it sent."""
+    import threading
+
+    users.register("ann")
+    [message] = mail_flow.sqs.receive_message(QueueUrl=mail_flow.queue_url, MaxNumberOfMessages=10)["Messages"]
+    event = mail_flow.worker_event([message])
+    answers: list[Any] = []
+    threads = [threading.Thread(target=lambda: answers.append(mail_flow.handler(event, None))) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [{"batchItemFailures": []}] * 4
+    assert len(mail_flow.sent()) == 1
+
+
+@pytest.fixture
+def flaky_ses(monkeypatch):
+    """Make SES fail for chosen recipients: ``fail[address] = n`` fails n times (-1: always).
+    Counts every attempt per address."""
+    handlers = app_module("user_api", "chalicelib.mail.handlers")
+    real_send = handlers.send
+    fail: dict[str, int] = {}
+    attempts: dict[str, int] = {}
+
+    def send(message: Any) -> None:
+        address = message["To"].addresses[0].addr_spec
+        attempts[address] = attempts.get(address, 0) + 1
+        if fail.get(address, 0) != 0:
+            fail[address] -= 1
+            raise RuntimeError("SES is having a bad day")
+        real_send(message)
+
+    monkeypatch.setattr(handlers, "send", send)
+    return fail, attempts
+
+
+def test_a_send_that_fails_twice_then_succeeds_delivers_one_mail(users, mail_flow, flaky_ses):
+    fail, attempts = flaky_ses
+    fail["ann@example.com"] = 2
+    users.register("ann")
+    mail_flow.deliver()
+    assert attempts["ann@example.com"] == 3
+    assert [m.to for m in mail_flow.sent()] == ["ann <ann@example.com>"]
+    assert mail_flow.queued() == [] and mail_flow.queued(mail_flow.dlq_url) == []
+
+
+def test_a_send_that_always_fails_ends_in_the_dead_letter_queue_and_the_rest_is_delivered(users, mail_flow, flaky_ses):
+    fail, attempts = flaky_ses
+    fail["bad@example.com"] = -1
+    for name in ("ann", "bad", "cat"):
+        users.register(name)
+    mail_flow.deliver(max_polls=40)
+    # One batch: the failed message alone is retried, and after 5 receives it is dead-lettered.
+    assert attempts == {"ann@example.com": 1, "bad@example.com": 5, "cat@example.com": 1}
+    assert sorted(m.to for m in mail_flow.sent()) == ["ann <ann@example.com>", "cat <cat@example.com>"]
+    [dead] = mail_flow.queued(mail_flow.dlq_url)
+    assert dead["kind"] == "welcome" and dead["key"].startswith("welcome:")
+    assert mail_flow.queued() == []
+
+
+def test_a_malformed_message_fails_alone(users, mail_flow):
+    users.register("ann")
+    mail_flow.sqs.send_message(QueueUrl=mail_flow.queue_url, MessageBody="not json")
+    messages = mail_flow.sqs.receive_message(QueueUrl=mail_flow.queue_url, MaxNumberOfMessages=10)["Messages"]
+    assert len(messages) == 2
+    answer = mail_flow.handler(mail_flow.worker_event(messages), None)
+    bad = next(m["MessageId"] for m in messages if m["Body"] == "not json")
+    assert answer == {"batchItemFailures": [{"itemIdentifier": bad}]}
+    assert len(mail_flow.sent()) == 1
+
+
+def test_the_action_succeeds_while_the_queue_is_down_and_the_sweeper_sends_it_later(
+    users, mail_flow, monkeypatch, database_url
+):
+    monkeypatch.setenv("EMAIL_QUEUE_URL", mail_flow.queue_url + "-gone")
+    get_settings.cache_clear()
+    mail.queue_url.cache_clear()
+    ann = users.register("ann")  # still a 201
+    assert mail_flow.queued() == []
+    assert [row["sent_at"] for row in outbox(database_url)] == [None]
+
+    monkeypatch.setenv("EMAIL_QUEUE_URL", mail_flow.queue_url)
+    get_settings.cache_clear()
+    mail.queue_url.cache_clear()
+    assert mail.republish_stalled() == 0  # too recent: its first message may still be on the way
+    assert mail.republish_stalled(older_than_seconds=0) == 1
+    assert mail.republish_stalled(older_than_seconds=0) == 0  # once only
+    assert mail_flow.queued() == [{"key": f"welcome:{ann['id']}", "kind": "welcome"}]
+    mail_flow.deliver()
+    assert len(mail_flow.sent()) == 1
+
+
+def test_the_schedule_handler_runs_the_sweeper(user_api_app, users, mail_flow):
+    from devtools.worker import schedule_event
+
+    user_api_app.handler_map["republish_stalled_mail"](schedule_event(), None)  # nothing stalled: no error
+    assert mail_flow.queued() == []
+
+
+def unsubscribe_link(sent: Any) -> str:
+    return sent.headers["List-Unsubscribe"].strip("<>")
+
+
+def test_unsubscribed_users_get_no_notification_mail(users, mail_flow, database_url):
+    ann, ann_token = users.register_and_login("ann")
+    bob, bob_token = users.register_and_login("bob")
+    cat, cat_token = users.register_and_login("cat")
+    dan, dan_token = users.register_and_login("dan")
+    users.post(f"/user-follow/{ann['id']}/bob", token=ann_token)
+    mail_flow.deliver()
+    [follow_mail] = [m for m in mail_flow.sent() if m.subject == "Someone Followed You!"]
+    assert follow_mail.to == "bob <bob@example.com>"
+    token = unsubscribe_link(follow_mail).rsplit("/", 1)[1]
+
+    answer = users.post("/email-preferences/unsubscribe", {"token": token})
+    assert answer.status_code == 200
+    assert answer.json_body["data"] == {"username": "bob", "email_notifications": False}
+    assert users.get(f"/users/{bob['id']}", token=bob_token).json_body["data"]["email_notifications"] is False
+    assert "email_notifications" not in users.get(f"/users/{bob['id']}").json_body["data"]  # private
+
+    # The producer honours it: nothing is queued.
+    users.post(f"/user-follow/{cat['id']}/bob", token=cat_token)
+    assert mail_flow.queued() == []
+
+    # Turned on again, then off while a mail waits: the consumer drops that mail.
+    assert users.put(f"/users/{bob['id']}", {"email_notifications": True}, token=bob_token).status_code == 200
+    users.post(f"/user-follow/{dan['id']}/bob", token=dan_token)
+    assert mail_flow.queued() == [{"key": f"follow:{dan['id']}:{bob['id']}", "kind": "follow"}]
+    users.post("/email-preferences/unsubscribe", {"token": token})
+    seen = len(mail_flow.sent())
+    mail_flow.deliver()
+    assert mail_flow.sent()[seen:] == []
+    assert all(row["sent_at"] is not None for row in outbox(database_url))  # dropped, not retried
+
+
+def test_unsubscribe_refuses_bad_tokens(users):
+    ann, ann_token = users.register_and_login("ann")
+    for token in ("nonsense", ann_token, tokens.issue(ann["id"], tokens.PASSWORD_RESET, 60, ver=1).token):
+        answer = users.post("/email-preferences/unsubscribe", {"token": token})
+        assert answer.status_code == 400
+        assert answer.json_body["message"] == "This unsubscribe link is not valid."
+    assert users.post("/email-preferences/unsubscribe", {}).status_code == 400
+
+
+def test_message_bodies_are_small_json(users, mail_flow):
+    users.register("ann")
+    [message] = mail_flow.sqs.receive_message(QueueUrl=mail_flow.queue_url)["Messages"]
+    assert set(json.loads(message["Body"])) == {"key", "kind"}

@@ -1,0 +1,94 @@
+"""Mails rendered from Jinja2 templates (plain text and HTML) as MIME messages for SES.
+
+Each mail is composed when it is sent, from the database as it is then: the recipient's
+current address, a deleted post or comment (no mail), an unsubscribe in the meantime (no
+notification). Links with tokens (reset, unsubscribe) are made here, so no usable token
+is ever stored in the outbox.
+"""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import formataddr
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy.orm import Session
+
+from blog_shared import mail, tokens
+from blog_shared.config import get_settings
+from blog_shared.models import Comment, OutboxMail, Post, User
+
+SITE_NAME = "Serverless Blog"
+# The original's subjects for the notifications.
+SUBJECTS = {
+    mail.LIKE: "Someone Liked Your Post!",
+    mail.COMMENT: "Someone Commented on Your Post!",
+    mail.FOLLOW: "Someone Followed You!",
+    mail.WELCOME: f"Welcome to {SITE_NAME}!",
+    mail.PASSWORD_RESET: "Password Reset Request",
+}
+
+_templates = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def compose(db: Session, outbox: OutboxMail) -> EmailMessage | None:
+    """The message for an outbox row, or None when it should no longer be sent."""
+    recipient = db.get(User, outbox.recipient_id)
+    if recipient is None:
+        return None
+    context = _context(db, outbox, recipient)
+    if context is None:
+        return None
+    message = EmailMessage()
+    message["Subject"] = SUBJECTS[outbox.kind]
+    message["From"] = get_settings().ses_sender
+    message["To"] = formataddr((recipient.username, recipient.email))
+    if "unsubscribe_url" in context:
+        # RFC 8058 one-click unsubscribe: mail providers POST to the link.
+        message["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(_templates.get_template(f"{outbox.kind}.txt").render(context))
+    message.add_alternative(_templates.get_template(f"{outbox.kind}.html").render(context), subtype="html")
+    return message
+
+
+def _context(db: Session, outbox: OutboxMail, recipient: User) -> dict[str, Any] | None:
+    site = get_settings().public_url
+    context: dict[str, Any] = {"user": recipient, "site": site, "site_name": SITE_NAME}
+    if outbox.kind == mail.PASSWORD_RESET:
+        token = tokens.issue(
+            recipient.id, tokens.PASSWORD_RESET, tokens.PASSWORD_RESET_TTL, ver=recipient.session_version
+        )
+        context.update(reset_url=f"{site}/reset_password/{token.token}", minutes=tokens.PASSWORD_RESET_TTL // 60)
+        return context
+    if outbox.kind == mail.WELCOME:
+        return context
+    # A notification: skipped when the recipient unsubscribed or its subject is gone.
+    if not recipient.email_notifications:
+        return None
+    actor = db.get(User, outbox.data.get("actor_id"))
+    if actor is None:
+        return None
+    context.update(actor=actor, actor_url=f"{site}/users/{quote(actor.username)}/posts")
+    if outbox.kind in (mail.LIKE, mail.COMMENT):
+        post = db.get(Post, outbox.data.get("post_id"))
+        if post is None:
+            return None
+        context.update(post=post, post_url=f"{site}/posts/{post.id}")
+    if outbox.kind == mail.COMMENT:
+        comment = db.get(Comment, outbox.data.get("comment_id"))
+        if comment is None:
+            return None
+        context.update(comment=comment)
+    unsubscribe = tokens.issue(recipient.id, tokens.UNSUBSCRIBE, tokens.UNSUBSCRIBE_TTL)
+    context.update(unsubscribe_url=f"{site}/unsubscribe/{unsubscribe.token}", account_url=f"{site}/account")
+    return context

@@ -1,0 +1,72 @@
+"""The mail consumer: Lambda functions fed by SQS and by a schedule (no HTTP routes).
+
+``send_email`` receives batches from the mail queue. Each message names an outbox row;
+the row is locked, composed, sent through SES and marked sent in one transaction, so a
+redelivered message sends nothing and a failed send leaves the row unsent. Failed
+messages are reported back (partial batch response) and only they are retried; after 5
+receives SQS moves a message to the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from email.message import EmailMessage
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from chalice import Blueprint, Rate
+from chalice.app import CloudWatchEvent, SQSEvent
+
+from blog_shared import aws, mail
+from blog_shared.config import EMAIL_QUEUE_NAME, get_settings
+from blog_shared.db import transaction
+
+from . import store
+from .compose import compose
+
+log = logging.getLogger("blog.mail")
+bp = Blueprint(__name__)
+_batch = BatchProcessor(event_type=EventType.SQS)
+
+
+@bp.on_sqs_message(queue=EMAIL_QUEUE_NAME, batch_size=10)
+def send_email(event: SQSEvent) -> dict[str, Any]:
+    """Answers ``{"batchItemFailures": [...]}`` naming the messages to retry."""
+    return process_partial_response(
+        event=event.to_dict(), record_handler=deliver, processor=_batch, context=event.context
+    )
+
+
+@bp.schedule(Rate(1, unit=Rate.MINUTES))
+def republish_stalled_mail(event: CloudWatchEvent) -> None:
+    """Queue again the mail whose first message never arrived (the queue was down)."""
+    mail.republish_stalled()
+
+
+def deliver(record: SQSRecord) -> None:
+    """Send the mail a message names, unless it was sent already. Raises to have it retried."""
+    try:
+        key = json.loads(record.body)["key"]
+    except (ValueError, TypeError, KeyError) as error:
+        raise ValueError(f"not a mail message: {record.body[:200]!r}") from error
+    with transaction() as db:
+        outbox = store.lock_unsent(db, key)
+        if outbox is None:
+            log.info("mail %s: already sent, nothing to do", key)
+            return
+        message = compose(db, outbox)
+        if message is not None:
+            try:
+                send(message)
+            except Exception as error:
+                log.warning("mail %s: sending failed, SQS will retry: %s", key, error)
+                raise
+        store.mark_sent(db, outbox)
+        log.info("mail %s: %s", key, "sent" if message is not None else "dropped (no longer wanted)")
+
+
+def send(message: EmailMessage) -> None:
+    """Hand one message to SES (its recipients are taken from the headers)."""
+    aws.client("ses").send_raw_email(Source=get_settings().ses_sender, RawMessage={"Data": message.as_bytes()})

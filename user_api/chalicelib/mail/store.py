@@ -1,0 +1,20 @@
+"""Database access for sending mail: the outbox row a message names."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from blog_shared.models import OutboxMail
+
+
+def lock_unsent(db: Session, key: str) -> OutboxMail | None:
+    """The unsent mail with ``key``, locked until the transaction ends (so two deliveries of
+    one message cannot both send it); None when it was sent already or does not exist."""
+    mail = db.scalar(select(OutboxMail).where(OutboxMail.idempotency_key == key).with_for_update())
+    return mail if mail is not None and mail.sent_at is None else None
+
+
+def mark_sent(db: Session, mail: OutboxMail) -> None:
+    mail.sent_at = func.now()
+    db.flush()

@@ -1,0 +1,53 @@
+"""Database access for password resets."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from blog_shared import mail, tokens
+from blog_shared.errors import ApiError
+from blog_shared.models import LoginAttempt, User
+from blog_shared.passwords import hash_password
+
+from ..users.store import get_user_by_email
+
+INVALID_TOKEN = "That is an invalid or expired token"
+# At most one reset mail per account in this many seconds, however often it is asked for.
+RESET_MAIL_INTERVAL = 120
+
+
+def request_reset(db: Session, email: str) -> None:
+    """Queue a reset mail for the account with ``email``, if there is one (the caller answers
+    the same either way). The link itself is made when the mail is sent."""
+    user = get_user_by_email(db, email)
+    if user is None:
+        return
+    window = int(time.time() // RESET_MAIL_INTERVAL)
+    mail.enqueue(db, mail.PASSWORD_RESET, f"reset:{user.id}:{user.session_version}:{window}", user.id)
+
+
+def user_for_reset_token(db: Session, token: str, lock: bool = False) -> User:
+    """The user a reset token is for; 400 unless it verifies, is unexpired, is meant for a
+    reset and was made since the user's last password change (so it works once)."""
+    try:
+        claims = tokens.decode(token, tokens.PASSWORD_RESET)
+        user_id = int(claims.subject)
+    except (tokens.TokenError, ValueError):
+        raise ApiError(400, INVALID_TOKEN, errors={"token": [INVALID_TOKEN]}) from None
+    query = select(User).where(User.id == user_id)
+    user = db.scalar(query.with_for_update() if lock else query)
+    if user is None or claims.extra.get("ver") != user.session_version:
+        raise ApiError(400, INVALID_TOKEN, errors={"token": [INVALID_TOKEN]})
+    return user
+
+
+def reset_password(db: Session, user: User, password: str) -> None:
+    """Set the password (also for accounts made with Google or GitHub sign-in), end every
+    session and link issued before, and lift a login lock-out."""
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+    db.execute(delete(LoginAttempt).where(LoginAttempt.email == func.lower(user.email)))
+    db.flush()
