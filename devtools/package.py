@@ -2,7 +2,8 @@
 
 Chalice packages only ``app.py``, ``chalicelib/`` and ``vendor/``, so the shared
 package is copied into ``<app>/vendor/blog_shared`` (git-ignored) first, then
-``chalice package`` writes ``build/<app>/`` (deployment.zip and the SAM template).
+``chalice package`` writes ``build/<app>/`` (deployment.zip and the SAM template, with
+``infra/<app>.merge.json`` merged in when there is one).
 """
 
 from __future__ import annotations
@@ -35,7 +36,11 @@ def package(app: str, out_dir: Path | None = None, stage: str = "prod") -> Path:
     try:
         # `chalice package` only needs a region name to write the template; it calls no AWS API.
         env = {"AWS_DEFAULT_REGION": "us-east-1", **os.environ}
-        subprocess.run([CHALICE, "package", "--stage", stage, str(out_dir)], cwd=REPO / app, env=env, check=True)
+        command = [CHALICE, "package", "--stage", stage]
+        merge = REPO / "infra" / f"{app}.merge.json"
+        if merge.exists():  # what Chalice cannot say itself, e.g. partial batch responses for SQS
+            command += ["--merge-template", str(merge)]
+        subprocess.run([*command, str(out_dir)], cwd=REPO / app, env=env, check=True)
     finally:
         # A copy left behind would shadow the live shared/ code under `chalice local`.
         shutil.rmtree(REPO / app / "vendor", ignore_errors=True)

@@ -123,6 +123,46 @@ def test_user_api_artifact_refuses_to_start_without_a_real_key(user_api_zip, tmp
     assert "JWT_SECRET is missing or a placeholder" in result.stderr
 
 
+# The mail consumer's Lambda handler, as the SQS event source mapping calls it.
+SERVE_SQS = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from chalicelib.mail.handlers import send_email
+print(json.dumps(send_email(json.loads(sys.stdin.read()), None)))
+"""
+
+
+def test_user_api_artifact_consumes_mail_messages_with_partial_batch_responses(user_api_zip, tmp_path, app_environment):
+    """A message for mail already sent (or unknown) is done; a malformed one alone is retried.
+    The template turns partial batch responses on for the queue's event source."""
+    template = json.loads((user_api_zip.parent / "sam.json").read_text())
+    function = template["Resources"]["SendEmail"]["Properties"]
+    assert function["Handler"] == "chalicelib.mail.handlers.send_email"
+    [source] = function["Events"].values()
+    assert source["Type"] == "SQS" and source["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    schedule = template["Resources"]["RepublishStalledMail"]["Properties"]["Events"]
+    assert [e["Properties"]["Schedule"] for e in schedule.values()] == ["rate(1 minute)"]
+
+    with zipfile.ZipFile(user_api_zip) as archive:
+        archive.extractall(tmp_path / "x")
+    records = [
+        {"messageId": "done", "body": json.dumps({"key": "welcome:999999", "kind": "welcome"})},
+        {"messageId": "broken", "body": "not json"},
+    ]
+    event = {"Records": [{**r, "receiptHandle": r["messageId"], "eventSource": "aws:sqs"} for r in records]}
+    env = {"DATABASE_URL": app_environment["DATABASE_URL"], "JWT_SECRET": secrets.token_urlsafe(48)}
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", SERVE_SQS, str(tmp_path / "x")],
+        input=json.dumps(event),
+        capture_output=True,
+        text=True,
+        env={**env, "APP_STAGE": "prod", "PATH": "/usr/bin:/bin"},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"batchItemFailures": [{"itemIdentifier": "broken"}]}
+
+
 @pytest.fixture(scope="module")
 def post_api_zip(tmp_path_factory) -> Path:
     return package("post_api", tmp_path_factory.mktemp("build") / "post_api") / "deployment.zip"

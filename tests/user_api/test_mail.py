@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, text
 
 from blog_shared import mail, tokens
 from blog_shared.config import get_settings
-from tests.conftest import app_module
+from tests.conftest import PASSWORD, app_module
 
 
 def outbox(database_url: str) -> list[dict[str, Any]]:
@@ -221,3 +221,46 @@ def test_message_bodies_are_small_json(users, mail_flow):
     users.register("ann")
     [message] = mail_flow.sqs.receive_message(QueueUrl=mail_flow.queue_url)["Messages"]
     assert set(json.loads(message["Body"])) == {"key", "kind"}
+
+
+def test_a_reset_request_answers_the_same_for_any_email_and_mails_once(users, mail_flow):
+    ann = users.register("ann")
+    mail_flow.empty(mail_flow.queue_url)
+    unknown = users.post("/password-reset/request", {"email": "nobody@example.com"})
+    known = users.post("/password-reset/request", {"email": "ANN@example.com "})
+    assert unknown.status_code == known.status_code == 202
+    assert unknown.json_body == known.json_body
+    again = users.post("/password-reset/request", {"email": "ann@example.com"})  # within 2 minutes: no new mail
+    assert again.status_code == 202
+    [message] = mail_flow.queued()
+    assert message["kind"] == "password_reset" and message["key"].startswith(f"reset:{ann['id']}:1:")
+    assert users.post("/password-reset/request", {"email": "not an email"}).status_code == 400
+
+    mail_flow.deliver()
+    [sent] = mail_flow.sent()  # the welcome mail was emptied from the queue above
+    [link] = [link for link in sent.links if "/reset_password/" in link]
+    token = link.rsplit("/", 1)[1]
+    assert "List-Unsubscribe" not in sent.headers
+    assert users.post("/password-reset/check", {"token": token}).json_body["data"] == {"valid": True}
+    # A reset token is not an access token, nor the other way round.
+    assert users.get(f"/users/{ann['id']}", token=token).status_code == 401
+    access = users.login("ann@example.com")
+    assert users.post("/password-reset/check", {"token": access}).status_code == 400
+
+    short = users.post("/password-reset", {"token": token, "password": "short"})
+    assert short.status_code == 400 and "password" in short.json_body["errors"]
+    done = users.post("/password-reset", {"token": token, "password": "a brand new passphrase"})
+    assert done.status_code == 200 and done.json_body["data"]["username"] == "ann"
+    assert users.get(f"/users/{ann['id']}", token=access).status_code == 401  # sessions ended
+    assert users.post("/password-reset", {"token": token, "password": "yet another passphrase"}).status_code == 400
+    assert users.login("ann@example.com", "a brand new passphrase")
+
+
+def test_a_reset_lifts_a_login_lockout(users, mail_flow):
+    ann = users.register("ann")
+    for _ in range(5):
+        users.post("/user-auth", {"email": "ann@example.com", "password": "wrong password"})
+    assert users.post("/user-auth", {"email": "ann@example.com", "password": PASSWORD}).status_code == 429
+    token = tokens.issue(ann["id"], tokens.PASSWORD_RESET, 60, ver=1).token
+    assert users.post("/password-reset", {"token": token, "password": "a brand new passphrase"}).status_code == 200
+    assert users.login("ann@example.com", "a brand new passphrase")

@@ -192,3 +192,33 @@ def test_the_whole_journey_in_chromium(site, new_page, tmp_path):
     ann.goto(f"{site}/account")
     assert re.search(r"/login\?next=", ann.url)
     assert Path(ARTIFACTS / "home.png").stat().st_size > 10_000
+
+
+def test_forgot_password_in_chromium(site, new_page, mail_flow):
+    """The reset from the login page to a new password, with the link taken from the mail
+    the worker sent through the emulator's SES."""
+    from urllib.parse import urlsplit
+
+    ann = new_page()
+    register_and_log_in(ann, site, "ann")
+    ann.click("button >> text=Logout")
+    ann.goto(f"{site}/login")
+    ann.click("text=Forgot password?")
+    ann.fill("#email", "ann@example.com")
+    ann.click("button >> text=Request password reset")
+    assert "An email has been sent with instructions" in ann.inner_text(".flash")
+
+    mail_flow.deliver()
+    [mail] = [m for m in mail_flow.sent() if m.subject == "Password Reset Request"]
+    [link] = [link for link in mail.links if "/reset_password/" in link]
+    ann.goto(site + urlsplit(link).path)
+    ann.fill("#password", "a brand new passphrase")
+    ann.fill("#confirm_password", "a brand new passphrase")
+    ann.click("button >> text=Reset password")
+    assert "Your password has been updated!" in ann.inner_text(".flash")
+    ann.fill("#email", "ann@example.com")
+    ann.fill("#password", "a brand new passphrase")
+    ann.click("form button[type=submit]")
+    assert "You have been logged in!" in ann.inner_text(".flash")
+    ann.goto(site + urlsplit(link).path)  # the link works once
+    assert "That is an invalid or expired token" in ann.inner_text(".flash")
