@@ -24,6 +24,7 @@ class SentMail:
     text: str
     html: str
     headers: dict[str, str] = field(default_factory=dict)
+    raw: str = ""  # as SES received it
 
     @property
     def links(self) -> list[str]:
@@ -41,6 +42,7 @@ def _parse(raw: str) -> SentMail:
         text=text.get_content() if text is not None else "",
         html=html.get_content() if html is not None else "",
         headers={key: str(value) for key, value in message.items()},
+        raw=raw,
     )
 
 

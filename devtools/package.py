@@ -36,6 +36,8 @@ def package(app: str, out_dir: Path | None = None, stage: str = "prod") -> Path:
     try:
         # `chalice package` only needs a region name to write the template; it calls no AWS API.
         env = {"AWS_DEFAULT_REGION": "us-east-1", **os.environ}
+        # The SQS event source names the stage's queue (as infra/template.yaml creates it).
+        env.setdefault("EMAIL_QUEUE_NAME", f"serverless-blog-email-{stage}")
         command = [CHALICE, "package", "--stage", stage]
         merge = REPO / "infra" / f"{app}.merge.json"
         if merge.exists():  # what Chalice cannot say itself, e.g. partial batch responses for SQS

@@ -99,6 +99,8 @@ def schedule_event() -> dict[str, Any]:
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    for name, value in {**aws.FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": aws.DEFAULT_ENDPOINT}.items():
+        os.environ.setdefault(name, value)  # the emulator's, when run on its own
     from devtools.apps import load_app
 
     app = load_app("user_api").app

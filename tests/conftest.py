@@ -209,27 +209,34 @@ class MailFlow:
     def empty(self, url: str) -> None:
         """Delete what earlier tests left, also what is in flight (PurgeQueue is allowed once a
         minute); in-flight messages come back within the test queues' 1 s visibility timeout."""
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             batch = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
             if batch:
                 entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)]
                 self.sqs.delete_message_batch(QueueUrl=url, Entries=entries)
-                continue
-            if self._in_flight(url) == 0:
+            elif self.pending(url) == 0:
                 return
-            time.sleep(0.3)
+            else:
+                time.sleep(0.3)
+        raise AssertionError(f"{url} did not empty")
 
-    def _in_flight(self, url: str) -> int:
-        attributes = self.sqs.get_queue_attributes(
-            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
-        )["Attributes"]
-        return int(attributes["ApproximateNumberOfMessagesNotVisible"])
+    def pending(self, url: str) -> int:
+        """Messages on the queue: visible, in flight or delayed (read in one call, so a message
+        turning visible between two reads is not missed)."""
+        names = [
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        ]
+        attributes = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+        return sum(int(attributes.get(name, 0)) for name in names)
 
     def all_sent(self) -> list[Any]:
+        """Mail the tests' sender sent (a `make dev` may share the emulator)."""
         from devtools.mailbox import sent_mails
 
-        return sent_mails(self.endpoint)
+        return [mail for mail in sent_mails(self.endpoint) if SES_SENDER in mail.headers.get("From", "")]
 
     def sent(self) -> list[Any]:
         """Mail sent since this test began."""
@@ -262,9 +269,10 @@ class MailFlow:
         for _ in range(max_polls):
             batch = self.worker.poll_once(wait_seconds=0)
             if batch.received == 0:
-                if self._in_flight(self.queue_url) == 0:
+                if self.pending(self.queue_url) == 0:
                     return
                 time.sleep(0.5)
+        raise AssertionError(f"the queue still had messages after {max_polls} polls")
 
 
 @pytest.fixture

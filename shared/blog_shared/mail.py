@@ -3,20 +3,21 @@
 ``enqueue`` writes the mail into the ``email_outbox`` table inside the caller's transaction
 (so a mail exists exactly when its action committed) and, once that transaction commits,
 puts a small JSON message ``{"key", "kind"}`` on the SQS queue. The request never waits for
-the mail itself. If the queue cannot be reached the action still succeeds: the row stays
-unsent and ``republish_stalled`` (user_api's scheduled function, and the dev worker) puts
-it on the queue again later, so nothing is lost. user_api's consumer sends each key once.
+the mail itself. If the queue cannot be reached the action still succeeds: the row is
+flagged and ``republish_stalled`` (user_api's scheduled function, every minute; the dev
+worker locally) puts it on the queue again. user_api's consumer sends each key once.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, String, bindparam, delete, or_, select, text, update
+from sqlalchemy import Boolean, Float, Integer, String, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.orm import Session
 
@@ -36,8 +37,6 @@ FOLLOW = "follow"
 NOTIFICATIONS = frozenset({LIKE, COMMENT, FOLLOW})
 KINDS = NOTIFICATIONS | {WELCOME, PASSWORD_RESET}
 
-REPUBLISH_AFTER_SECONDS = 120
-KEEP_SENT_DAYS = 30
 _PENDING = "mail_pending"
 
 
@@ -74,7 +73,7 @@ def enqueue(db: Session, kind: str, key: str, recipient_id: int, **data: Any) ->
         return False
     pending: list[dict[str, str]] = db.info.setdefault(_PENDING, [])
     if not pending:
-        after_commit(db, lambda: publish(pending))
+        after_commit(db, lambda: _publish_after_commit(pending))
     pending.append({"key": key, "kind": kind})
     return True
 
@@ -85,66 +84,99 @@ def queue_url() -> str:
     configured = get_settings().email_queue_url
     if configured:
         return configured
-    return aws.client("sqs").get_queue_url(QueueName=EMAIL_QUEUE_NAME)["QueueUrl"]
+    return aws.client("sqs", quick=True).get_queue_url(QueueName=EMAIL_QUEUE_NAME)["QueueUrl"]
 
 
-def publish(messages: Iterable[dict[str, str]], raise_errors: bool = False) -> int:
-    """Put messages on the mail queue; returns how many SQS accepted. Failures are logged (the
-    outbox keeps the mail for the sweeper), or raised with ``raise_errors``."""
+# After a failed send, requests leave their mail to the sweeper for this long instead of
+# each waiting for SQS to time out again.
+QUEUE_PAUSE_SECONDS = 30.0
+_queue_paused_until = 0.0
+
+
+def _publish_after_commit(messages: list[dict[str, str]]) -> None:
+    """Queue the messages of a committed transaction; flag the ones SQS did not take, so
+    the sweeper queues them at its next run."""
+    global _queue_paused_until
+    accepted: set[str] = set()
+    if time.monotonic() >= _queue_paused_until:
+        try:
+            accepted = publish(messages)
+        except Exception as error:  # botocore's connection and client errors alike
+            _queue_paused_until = time.monotonic() + QUEUE_PAUSE_SECONDS
+            log.warning("mail queue unavailable, %d mail(s) left for the sweeper: %s", len(messages), error)
+    missed = [m["key"] for m in messages if m["key"] not in accepted]
+    if missed:
+        with transaction() as db:
+            db.execute(_FLAG_UNPUBLISHED, {"keys": missed})
+
+
+def publish(messages: Iterable[dict[str, str]]) -> set[str]:
+    """Put messages on the mail queue; returns the keys SQS accepted. Raises when SQS cannot
+    be reached. Calls made while a user waits give up quickly (see ``aws.client``)."""
     batch = list(messages)
-    accepted = 0
+    accepted: set[str] = set()
+    sqs = aws.client("sqs", quick=True)
     for start in range(0, len(batch), 10):  # SQS takes at most 10 per call
         chunk = batch[start : start + 10]
-        try:
-            answer = aws.client("sqs").send_message_batch(
-                QueueUrl=queue_url(),
-                Entries=[{"Id": str(i), "MessageBody": json.dumps(m)} for i, m in enumerate(chunk)],
-            )
-        except Exception as error:  # botocore's connection and client errors alike
-            if raise_errors:
-                raise
-            log.warning("mail queue unavailable, %d mail(s) left for the sweeper: %s", len(batch) - accepted, error)
-            return accepted
-        failed = answer.get("Failed") or []
-        if failed and raise_errors:
-            raise RuntimeError(f"SQS refused {len(failed)} message(s): {failed[0].get('Message')}")
-        if failed:
-            log.warning("SQS refused %d mail message(s), left for the sweeper: %s", len(failed), failed[0])
-        accepted += len(chunk) - len(failed)
+        answer = sqs.send_message_batch(
+            QueueUrl=queue_url(),
+            Entries=[{"Id": str(i), "MessageBody": json.dumps(m)} for i, m in enumerate(chunk)],
+        )
+        accepted.update(chunk[int(ok["Id"])]["key"] for ok in answer.get("Successful", []))
+        for failed in answer.get("Failed") or []:
+            log.warning("SQS refused mail %s: %s", chunk[int(failed["Id"])]["key"], failed.get("Message"))
     return accepted
 
 
+_table = OutboxMail.__table__
+_FLAG_UNPUBLISHED = (
+    update(_table)
+    .where(_table.c.idempotency_key.in_(bindparam("keys", expanding=True)))
+    .values(publish_failed_at=func.now())
+)
+# Mail flagged by a failed send, and mail unsent for longer than SQS's whole retry span
+# (5 receives x 180 s visibility): its message was lost (e.g. the request's container died).
 _STALLED = (
-    select(OutboxMail.id, OutboxMail.idempotency_key, OutboxMail.kind)
+    select(_table.c.id, _table.c.idempotency_key, _table.c.kind)
     .where(
-        OutboxMail.sent_at.is_(None),
-        OutboxMail.republished_at.is_(None),
-        OutboxMail.created_at < text("now() - make_interval(secs => :age)").bindparams(age=0.0),
+        _table.c.sent_at.is_(None),
+        _table.c.republished_at.is_(None),
+        or_(
+            _table.c.publish_failed_at.is_not(None),
+            _table.c.created_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, bindparam("age", type_=Float)),
+        ),
     )
-    .order_by(OutboxMail.created_at)
+    .order_by(_table.c.created_at)
     .limit(100)
     .with_for_update(skip_locked=True)
 )
+_MARK_REPUBLISHED = (
+    update(_table).where(_table.c.id.in_(bindparam("ids", expanding=True))).values(republished_at=func.now())
+)
+_PRUNE = delete(_table).where(
+    _table.c.id.in_(
+        select(_table.c.id)
+        .where(_table.c.sent_at < func.now() - func.make_interval(0, 0, 0, bindparam("days", type_=Integer)))
+        .limit(1000)
+    )
+)
+LOST_AFTER_SECONDS = 20 * 60
+KEEP_SENT_DAYS = 30
 
 
-def republish_stalled(older_than_seconds: float = REPUBLISH_AFTER_SECONDS) -> int:
-    """Queue again every mail still unsent ``older_than_seconds`` after its action (its first
-    message was lost, e.g. the queue was down), once each; and forget mail sent more than
-    ``KEEP_SENT_DAYS`` ago. Returns how many were queued again. Raises if SQS refuses, so
-    the rows stay for the next run."""
+def republish_stalled(lost_after_seconds: float = LOST_AFTER_SECONDS) -> int:
+    """Queue again, once each, the mail whose message never reached SQS: flagged by a failed
+    send, or unsent ``lost_after_seconds`` after its action. Forgets mail sent more than
+    ``KEEP_SENT_DAYS`` ago. Returns how many were queued again; raises if SQS refuses, so the
+    rows stay for the next run."""
     with transaction() as db:
-        rows = db.execute(_STALLED, {"age": float(older_than_seconds)}).all()
+        rows = db.execute(_STALLED, {"age": float(lost_after_seconds)}).all()
         if rows:
-            publish(({"key": row.idempotency_key, "kind": row.kind} for row in rows), raise_errors=True)
-            db.execute(
-                update(OutboxMail)
-                .where(OutboxMail.id.in_([row.id for row in rows]))
-                .values(republished_at=text("now()"))
-            )
-        db.execute(
-            delete(OutboxMail).where(OutboxMail.sent_at < text("now() - make_interval(days => :days)")),
-            {"days": KEEP_SENT_DAYS},
-        )
+            accepted = publish({"key": row.idempotency_key, "kind": row.kind} for row in rows)
+            done = [row.id for row in rows if row.idempotency_key in accepted]
+            if done:
+                db.execute(_MARK_REPUBLISHED, {"ids": done})
+        db.execute(_PRUNE, {"days": KEEP_SENT_DAYS})
     if rows:
-        log.info("queued %d stalled mail(s) again", len(rows))
-    return len(rows)
+        log.info("queued %d stalled mail(s) again", len(done))
+    return len(done) if rows else 0

@@ -134,5 +134,7 @@ class OutboxMail(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     # Set when the mail went out (or was dropped on purpose: recipient unsubscribed meanwhile).
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set when the message could not be put on the queue after the commit (the sweeper's cue).
+    publish_failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Set when the sweeper put it on the queue again because it was still unsent.
     republished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

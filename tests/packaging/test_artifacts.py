@@ -142,6 +142,15 @@ def test_user_api_artifact_consumes_mail_messages_with_partial_batch_responses(u
     assert source["Type"] == "SQS" and source["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     schedule = template["Resources"]["RepublishStalledMail"]["Properties"]["Events"]
     assert [e["Properties"]["Schedule"] for e in schedule.values()] == ["rate(1 minute)"]
+    # The function's role may send to and consume from the mail queue, and send mail.
+    [policy] = template["Resources"]["SendEmailRole"]["Properties"]["Policies"]
+    allowed = {action: s["Resource"] for s in policy["PolicyDocument"]["Statement"] for action in s["Action"]}
+    assert allowed["sqs:SendMessage"].endswith(":serverless-blog-email-prod")
+    assert allowed["sqs:ReceiveMessage"] == allowed["sqs:SendMessage"]
+    assert "ses:SendRawEmail" in allowed
+    with zipfile.ZipFile(user_api_zip) as archive:
+        names = set(archive.namelist())
+    assert {"chalicelib/mail/templates/like.html", "chalicelib/mail/templates/password_reset.txt"} <= names
 
     with zipfile.ZipFile(user_api_zip) as archive:
         archive.extractall(tmp_path / "x")

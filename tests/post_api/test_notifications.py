@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import create_engine, text
+
 from tests.post_api.test_posts import write
 
 
@@ -51,14 +53,20 @@ def test_a_comment_by_someone_else_mails_the_author(users, posts, mail_flow):
     assert "Nice &lt;b&gt;post&lt;/b&gt;" in first.html  # escaped in the HTML part
 
 
-def test_no_mail_for_a_post_deleted_before_the_mail_went_out(users, posts, mail_flow):
+def test_no_mail_for_a_post_deleted_before_the_mail_went_out(users, posts, mail_flow, database_url):
     _, ann_token = users.register_and_login("ann")
     _, bob_token = users.register_and_login("bob")
     post = write(posts, ann_token)
     mail_flow.deliver()
     seen = len(mail_flow.sent())
     posts.post(f"/posts/{post['id']}/likes", token=bob_token)
+    assert [m["kind"] for m in mail_flow.queued()] == ["like"]
     assert posts.delete(f"/posts/{post['id']}", token=ann_token).status_code == 204
     mail_flow.deliver()
     assert mail_flow.sent()[seen:] == []
     assert mail_flow.queued() == []
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        sent_at = conn.execute(text("SELECT sent_at FROM email_outbox WHERE kind = 'like'")).scalar_one()
+    engine.dispose()
+    assert sent_at is not None  # handled (dropped), not left to be retried

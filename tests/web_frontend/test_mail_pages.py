@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from blog_shared import tokens
+from blog_shared.users import email_fingerprint
 from tests import fake_oauth
 from tests.conftest import PASSWORD
 from tests.web_frontend.test_oauth import start
@@ -25,6 +26,7 @@ def test_the_whole_reset_flow(browser, second_browser, mail_flow):
     browser.sign_up("ann")
     second_browser.sign_up("ann2")  # another account, whose session must survive
     old_session = dict(browser.cookies)
+    ann2_session = dict(second_browser.cookies)
 
     # The login page links to the form, which answers the same for any email.
     anonymous = second_browser
@@ -50,6 +52,8 @@ def test_the_whole_reset_flow(browser, second_browser, mail_flow):
     browser.cookies = old_session
     assert browser.get("/account").status_code == 303  # logged out: sent to the login page
     assert anonymous.post("/login", {"email": "ann@example.com", "password": NEW_PASSWORD}).status_code == 303
+    anonymous.cookies = ann2_session
+    assert anonymous.get("/account").status_code == 200 and "ann2@example.com" in anonymous.text()
 
     # The link works once.
     anonymous.get("/logout")
@@ -65,8 +69,9 @@ def test_the_whole_reset_flow(browser, second_browser, mail_flow):
 
 def test_expired_tampered_and_wrong_purpose_tokens_are_refused(browser, users):
     ann = users.register("ann")
-    good = tokens.issue(ann["id"], tokens.PASSWORD_RESET, 60, ver=1).token
-    expired = tokens.issue(ann["id"], tokens.PASSWORD_RESET, -1, ver=1).token
+    fingerprint = email_fingerprint(ann["email"])
+    good = tokens.issue(ann["id"], tokens.PASSWORD_RESET, 60, ver=1, em=fingerprint).token
+    expired = tokens.issue(ann["id"], tokens.PASSWORD_RESET, -1, ver=1, em=fingerprint).token
     tampered = good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB")
     access = users.login("ann@example.com")
     for token in (expired, tampered, access, "not-a-token"):

@@ -8,6 +8,8 @@ is ever stored in the outbox.
 
 from __future__ import annotations
 
+import email.policy
+import logging
 from email.message import EmailMessage
 from email.utils import formataddr
 from pathlib import Path
@@ -20,6 +22,10 @@ from sqlalchemy.orm import Session
 from blog_shared import mail, tokens
 from blog_shared.config import get_settings
 from blog_shared.models import Comment, OutboxMail, Post, User
+from blog_shared.users import email_fingerprint
+
+log = logging.getLogger("blog.mail")
+_POLICY = email.policy.SMTP.clone(max_line_length=998)
 
 SITE_NAME = "Serverless Blog"
 # The original's subjects for the notifications.
@@ -48,10 +54,16 @@ def compose(db: Session, outbox: OutboxMail) -> EmailMessage | None:
     context = _context(db, outbox, recipient)
     if context is None:
         return None
-    message = EmailMessage()
+    address = _ascii_address(recipient.email)
+    if address is None:
+        log.warning("mail %s dropped: %r cannot be written in a mail header", outbox.idempotency_key, recipient.email)
+        return None
+    # SMTP's line length, not the default 78: a folded List-Unsubscribe URL would be turned
+    # into RFC 2047 encoded words, which mail programs do not read as a link.
+    message = EmailMessage(policy=_POLICY)
     message["Subject"] = SUBJECTS[outbox.kind]
     message["From"] = get_settings().ses_sender
-    message["To"] = formataddr((recipient.username, recipient.email))
+    message["To"] = formataddr((recipient.username, address))
     if "unsubscribe_url" in context:
         # RFC 8058 one-click unsubscribe: mail providers POST to the link.
         message["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
@@ -61,14 +73,36 @@ def compose(db: Session, outbox: OutboxMail) -> EmailMessage | None:
     return message
 
 
+def _ascii_address(address: str) -> str | None:
+    """The address with its domain in IDNA form (SES takes only ASCII addresses); None when
+    the part before the @ is not ASCII (registration refuses those)."""
+    local, _, domain = address.rpartition("@")
+    try:
+        local.encode("ascii")
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return None
+
+
+def reset_token(user: User) -> str:
+    """A password reset token for ``user``: 30 minutes, and only while the password (its
+    session version) and the email it was sent to are unchanged."""
+    return tokens.issue(
+        user.id,
+        tokens.PASSWORD_RESET,
+        tokens.PASSWORD_RESET_TTL,
+        ver=user.session_version,
+        em=email_fingerprint(user.email),
+    ).token
+
+
 def _context(db: Session, outbox: OutboxMail, recipient: User) -> dict[str, Any] | None:
     site = get_settings().public_url
     context: dict[str, Any] = {"user": recipient, "site": site, "site_name": SITE_NAME}
     if outbox.kind == mail.PASSWORD_RESET:
-        token = tokens.issue(
-            recipient.id, tokens.PASSWORD_RESET, tokens.PASSWORD_RESET_TTL, ver=recipient.session_version
+        context.update(
+            reset_url=f"{site}/reset_password/{reset_token(recipient)}", minutes=tokens.PASSWORD_RESET_TTL // 60
         )
-        context.update(reset_url=f"{site}/reset_password/{token.token}", minutes=tokens.PASSWORD_RESET_TTL // 60)
         return context
     if outbox.kind == mail.WELCOME:
         return context

@@ -20,22 +20,27 @@ from chalice import Blueprint, Rate
 from chalice.app import CloudWatchEvent, SQSEvent
 
 from blog_shared import aws, mail
-from blog_shared.config import EMAIL_QUEUE_NAME, get_settings
+from blog_shared.config import EMAIL_QUEUE_NAME, check_at_startup, get_settings
 from blog_shared.db import transaction
 
 from . import store
 from .compose import compose
 
+# Lambda imports this module directly (the handlers' functions are not in app.py).
+check_at_startup()
 log = logging.getLogger("blog.mail")
+log.setLevel(logging.INFO)  # Lambda's default is WARNING: keep a line per mail sent
 bp = Blueprint(__name__)
-_batch = BatchProcessor(event_type=EventType.SQS)
 
 
 @bp.on_sqs_message(queue=EMAIL_QUEUE_NAME, batch_size=10)
 def send_email(event: SQSEvent) -> dict[str, Any]:
     """Answers ``{"batchItemFailures": [...]}`` naming the messages to retry."""
     return process_partial_response(
-        event=event.to_dict(), record_handler=deliver, processor=_batch, context=event.context
+        event=event.to_dict(),
+        record_handler=deliver,
+        processor=BatchProcessor(event_type=EventType.SQS),
+        context=event.context,
     )
 
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import time
+import uuid
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from blog_shared import mail, tokens
 from blog_shared.errors import ApiError
-from blog_shared.models import LoginAttempt, User
+from blog_shared.models import LoginAttempt, OutboxMail, User
 from blog_shared.passwords import hash_password
-
-from ..users.store import get_user_by_email
+from blog_shared.users import email_fingerprint
 
 INVALID_TOKEN = "That is an invalid or expired token"
 # At most one reset mail per account in this many seconds, however often it is asked for.
@@ -20,18 +19,27 @@ RESET_MAIL_INTERVAL = 120
 
 
 def request_reset(db: Session, email: str) -> None:
-    """Queue a reset mail for the account with ``email``, if there is one (the caller answers
-    the same either way). The link itself is made when the mail is sent."""
-    user = get_user_by_email(db, email)
+    """Queue a reset mail for the account with ``email``, if there is one and none was asked
+    for in the last ``RESET_MAIL_INTERVAL`` seconds (the caller answers the same either way).
+    The link itself is made when the mail is sent."""
+    user = db.scalar(select(User).where(func.lower(User.email) == email.strip().lower()).with_for_update())
     if user is None:
         return
-    window = int(time.time() // RESET_MAIL_INTERVAL)
-    mail.enqueue(db, mail.PASSWORD_RESET, f"reset:{user.id}:{user.session_version}:{window}", user.id)
+    recent = db.scalar(
+        select(OutboxMail.id).where(
+            OutboxMail.recipient_id == user.id,
+            OutboxMail.kind == mail.PASSWORD_RESET,
+            OutboxMail.created_at > func.now() - func.make_interval(0, 0, 0, 0, 0, 0, RESET_MAIL_INTERVAL),
+        )
+    )
+    if recent is None:
+        mail.enqueue(db, mail.PASSWORD_RESET, f"reset:{user.id}:{uuid.uuid4().hex}", user.id)
 
 
 def user_for_reset_token(db: Session, token: str, lock: bool = False) -> User:
     """The user a reset token is for; 400 unless it verifies, is unexpired, is meant for a
-    reset and was made since the user's last password change (so it works once)."""
+    reset, was made since the user's last password change (so it works once) and for the
+    account's current email."""
     try:
         claims = tokens.decode(token, tokens.PASSWORD_RESET)
         user_id = int(claims.subject)
@@ -39,7 +47,11 @@ def user_for_reset_token(db: Session, token: str, lock: bool = False) -> User:
         raise ApiError(400, INVALID_TOKEN, errors={"token": [INVALID_TOKEN]}) from None
     query = select(User).where(User.id == user_id)
     user = db.scalar(query.with_for_update() if lock else query)
-    if user is None or claims.extra.get("ver") != user.session_version:
+    if (
+        user is None
+        or claims.extra.get("ver") != user.session_version
+        or claims.extra.get("em") != email_fingerprint(user.email)
+    ):
         raise ApiError(400, INVALID_TOKEN, errors={"token": [INVALID_TOKEN]})
     return user
 

@@ -17,6 +17,8 @@ USERNAME = validate.And(
 EMAIL = validate.And(
     validate.Length(max=254, error="Email must be at most 254 characters long."),
     validate.Email(error="Not a valid email address."),
+    # Mail (SES) cannot reach a non-ASCII mailbox name; an international domain is fine.
+    validate.Regexp(r"^[\x21-\x7e]+@", error="The part before the @ must use plain ASCII characters."),
 )
 PASSWORD = validate.Length(min=8, max=128, error="Password must be 8 to 128 characters long.")
 # A key inside the avatar store, e.g. "avatars/3f1c9e.png": no "..", no leading slash.

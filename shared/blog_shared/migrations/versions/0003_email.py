@@ -26,14 +26,19 @@ def upgrade() -> None:
         sa.Column("data", JSONB, nullable=False, server_default="{}"),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("publish_failed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("republished_at", sa.DateTime(timezone=True), nullable=True),
         sa.UniqueConstraint("idempotency_key", name="uq_email_outbox_key"),
     )
-    # The sweeper looks only at unsent mail, oldest first.
+    # The sweeper looks only at unsent mail it has not queued again yet, oldest first.
     op.create_index(
-        "ix_email_outbox_unsent", "email_outbox", ["created_at"], postgresql_where=sa.text("sent_at IS NULL")
+        "ix_email_outbox_unsent",
+        "email_outbox",
+        ["created_at"],
+        postgresql_where=sa.text("sent_at IS NULL AND republished_at IS NULL"),
     )
-    op.create_index("ix_email_outbox_recipient", "email_outbox", ["recipient_id"])
+    op.create_index("ix_email_outbox_sent", "email_outbox", ["sent_at"])  # pruning old rows
+    op.create_index("ix_email_outbox_recipient_kind", "email_outbox", ["recipient_id", "kind", "created_at"])
 
 
 def downgrade() -> None:
