@@ -169,14 +169,15 @@ def republish_stalled(lost_after_seconds: float = LOST_AFTER_SECONDS) -> int:
     send, or unsent ``lost_after_seconds`` after its action. Forgets mail sent more than
     ``KEEP_SENT_DAYS`` ago. Returns how many were queued again; raises if SQS refuses, so the
     rows stay for the next run."""
+    done: list[int] = []
     with transaction() as db:
         rows = db.execute(_STALLED, {"age": float(lost_after_seconds)}).all()
         if rows:
             accepted = publish({"key": row.idempotency_key, "kind": row.kind} for row in rows)
             done = [row.id for row in rows if row.idempotency_key in accepted]
-            if done:
-                db.execute(_MARK_REPUBLISHED, {"ids": done})
+        if done:
+            db.execute(_MARK_REPUBLISHED, {"ids": done})
         db.execute(_PRUNE, {"days": KEEP_SENT_DAYS})
-    if rows:
+    if done:
         log.info("queued %d stalled mail(s) again", len(done))
-    return len(done) if rows else 0
+    return len(done)

@@ -46,7 +46,7 @@ def send_email(event: SQSEvent) -> dict[str, Any]:
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES))
 def republish_stalled_mail(event: CloudWatchEvent) -> None:
-    """Queue again the mail whose first message never arrived (the queue was down)."""
+    """Queue again the mail whose message never reached SQS (it was down) or was lost."""
     mail.republish_stalled()
 
 
