@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Boolean, Float, Integer, String, bindparam, delete, func, or_, select, update
+from sqlalchemy import Boolean, Float, Integer, String, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.orm import Session
 
@@ -87,8 +87,8 @@ def queue_url() -> str:
     return aws.client("sqs", quick=True).get_queue_url(QueueName=EMAIL_QUEUE_NAME)["QueueUrl"]
 
 
-# After a failed send, requests leave their mail to the sweeper for this long instead of
-# each waiting for SQS to time out again.
+# After a failed send, the container's requests leave their mail to the sweeper for this
+# long instead of each waiting for SQS to time out again.
 QUEUE_PAUSE_SECONDS = 30.0
 _queue_paused_until = 0.0
 
@@ -98,11 +98,11 @@ def _publish_after_commit(messages: list[dict[str, str]]) -> None:
     the sweeper queues them at its next run."""
     global _queue_paused_until
     accepted: set[str] = set()
-    if time.monotonic() >= _queue_paused_until:
+    if time.time() >= _queue_paused_until:  # wall time: a frozen container's pause ends too
         try:
             accepted = publish(messages)
         except Exception as error:  # botocore's connection and client errors alike
-            _queue_paused_until = time.monotonic() + QUEUE_PAUSE_SECONDS
+            _queue_paused_until = time.time() + QUEUE_PAUSE_SECONDS
             log.warning("mail queue unavailable, %d mail(s) left for the sweeper: %s", len(messages), error)
     missed = [m["key"] for m in messages if m["key"] not in accepted]
     if missed:
@@ -129,13 +129,16 @@ def publish(messages: Iterable[dict[str, str]]) -> set[str]:
 
 
 _table = OutboxMail.__table__
+SWEEP_BATCH = 100
+SWEEP_ROUNDS = 20  # at most 2,000 mails per run (a run a minute drains a long outage quickly)
 _FLAG_UNPUBLISHED = (
     update(_table)
     .where(_table.c.idempotency_key.in_(bindparam("keys", expanding=True)))
     .values(publish_failed_at=func.now())
 )
-# Mail flagged by a failed send, and mail unsent for longer than SQS's whole retry span
-# (5 receives x 180 s visibility): its message was lost (e.g. the request's container died).
+# Mail flagged by a failed send, and mail never tried that is older than SQS's whole retry
+# span (5 receives x 180 s visibility): its message was lost (e.g. the request's container
+# died). Mail that was tried and failed is SQS's to retry and dead-letter, not the sweeper's.
 _STALLED = (
     select(_table.c.id, _table.c.idempotency_key, _table.c.kind)
     .where(
@@ -143,11 +146,14 @@ _STALLED = (
         _table.c.republished_at.is_(None),
         or_(
             _table.c.publish_failed_at.is_not(None),
-            _table.c.created_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, bindparam("age", type_=Float)),
+            and_(
+                _table.c.failed_attempts == 0,
+                _table.c.created_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, bindparam("age", type_=Float)),
+            ),
         ),
     )
     .order_by(_table.c.created_at)
-    .limit(100)
+    .limit(SWEEP_BATCH)
     .with_for_update(skip_locked=True)
 )
 _MARK_REPUBLISHED = (
@@ -169,15 +175,20 @@ def republish_stalled(lost_after_seconds: float = LOST_AFTER_SECONDS) -> int:
     send, or unsent ``lost_after_seconds`` after its action. Forgets mail sent more than
     ``KEEP_SENT_DAYS`` ago. Returns how many were queued again; raises if SQS refuses, so the
     rows stay for the next run."""
-    done: list[int] = []
-    with transaction() as db:
-        rows = db.execute(_STALLED, {"age": float(lost_after_seconds)}).all()
-        if rows:
-            accepted = publish({"key": row.idempotency_key, "kind": row.kind} for row in rows)
-            done = [row.id for row in rows if row.idempotency_key in accepted]
-        if done:
-            db.execute(_MARK_REPUBLISHED, {"ids": done})
-        db.execute(_PRUNE, {"days": KEEP_SENT_DAYS})
-    if done:
-        log.info("queued %d stalled mail(s) again", len(done))
-    return len(done)
+    total = 0
+    for _ in range(SWEEP_ROUNDS):
+        with transaction() as db:
+            rows = db.execute(_STALLED, {"age": float(lost_after_seconds)}).all()
+            done: list[int] = []
+            if rows:
+                accepted = publish({"key": row.idempotency_key, "kind": row.kind} for row in rows)
+                done = [row.id for row in rows if row.idempotency_key in accepted]
+            if done:
+                db.execute(_MARK_REPUBLISHED, {"ids": done})
+            db.execute(_PRUNE, {"days": KEEP_SENT_DAYS})
+        total += len(done)
+        if len(rows) < SWEEP_BATCH:
+            break
+    if total:
+        log.info("queued %d stalled mail(s) again", total)
+    return total

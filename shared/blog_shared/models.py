@@ -138,3 +138,6 @@ class OutboxMail(Base):
     publish_failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Set when the sweeper put it on the queue again because it was still unsent.
     republished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Sends that failed (SQS retries them), and why the last one did.
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)

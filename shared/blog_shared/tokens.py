@@ -8,6 +8,8 @@ purpose is never accepted for another.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -128,3 +130,11 @@ def decode(token: str, purpose: str) -> Claims:
         expires_at=datetime.fromtimestamp(payload["exp"], UTC),
         extra={k: v for k, v in payload.items() if k not in reserved},
     )
+
+
+def email_fingerprint(email: str) -> str:
+    """A keyed digest of an address, put in reset tokens so a link sent to an old address
+    stops working once the account's email changes (keyed: a link does not let anyone test
+    guesses of the address)."""
+    digest = hmac.new(signing_key().encode(), email.strip().lower().encode(), hashlib.sha256)
+    return digest.hexdigest()[:32]

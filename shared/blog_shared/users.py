@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from marshmallow import Schema, fields
@@ -35,9 +34,3 @@ _private = UserSchema()
 def user_json(user: User, viewer: User | None = None) -> dict[str, Any]:
     """User JSON; ``email`` and ``email_notifications`` only when the viewer is the user."""
     return (_private if viewer is not None and viewer.id == user.id else _public).dump(user)
-
-
-def email_fingerprint(email: str) -> str:
-    """A short digest of an address, put in reset tokens so a link sent to an old address
-    stops working once the account's email changes."""
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:16]

@@ -6,7 +6,6 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from blog_shared import tokens
-from blog_shared.users import email_fingerprint
 from tests import fake_oauth
 from tests.conftest import PASSWORD
 from tests.web_frontend.test_oauth import start
@@ -69,7 +68,7 @@ def test_the_whole_reset_flow(browser, second_browser, mail_flow):
 
 def test_expired_tampered_and_wrong_purpose_tokens_are_refused(browser, users):
     ann = users.register("ann")
-    fingerprint = email_fingerprint(ann["email"])
+    fingerprint = tokens.email_fingerprint(ann["email"])
     good = tokens.issue(ann["id"], tokens.PASSWORD_RESET, 60, ver=1, em=fingerprint).token
     expired = tokens.issue(ann["id"], tokens.PASSWORD_RESET, -1, ver=1, em=fingerprint).token
     tampered = good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB")

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from blog_shared import mail, tokens
 from blog_shared.config import get_settings
 from blog_shared.models import Comment, OutboxMail, Post, User
-from blog_shared.users import email_fingerprint
+from blog_shared.validation import deliverable_address
 
 log = logging.getLogger("blog.mail")
 _POLICY = email.policy.SMTP.clone(max_line_length=998)
@@ -54,7 +54,7 @@ def compose(db: Session, outbox: OutboxMail) -> EmailMessage | None:
     context = _context(db, outbox, recipient)
     if context is None:
         return None
-    address = _ascii_address(recipient.email)
+    address = deliverable_address(recipient.email)
     if address is None:
         log.warning("mail %s dropped: %r cannot be written in a mail header", outbox.idempotency_key, recipient.email)
         return None
@@ -73,17 +73,6 @@ def compose(db: Session, outbox: OutboxMail) -> EmailMessage | None:
     return message
 
 
-def _ascii_address(address: str) -> str | None:
-    """The address with its domain in IDNA form (SES takes only ASCII addresses); None when
-    the part before the @ is not ASCII (registration refuses those)."""
-    local, _, domain = address.rpartition("@")
-    try:
-        local.encode("ascii")
-        return f"{local}@{domain.encode('idna').decode('ascii')}"
-    except UnicodeError:
-        return None
-
-
 def reset_token(user: User) -> str:
     """A password reset token for ``user``: 30 minutes, and only while the password (its
     session version) and the email it was sent to are unchanged."""
@@ -92,7 +81,7 @@ def reset_token(user: User) -> str:
         tokens.PASSWORD_RESET,
         tokens.PASSWORD_RESET_TTL,
         ver=user.session_version,
-        em=email_fingerprint(user.email),
+        em=tokens.email_fingerprint(user.email),
     ).token
 
 

@@ -56,22 +56,31 @@ def deliver(record: SQSRecord) -> None:
         key = json.loads(record.body)["key"]
     except (ValueError, TypeError, KeyError) as error:
         raise ValueError(f"not a mail message: {record.body[:200]!r}") from error
+    failure: Exception | None = None
     with transaction() as db:
         outbox = store.lock_unsent(db, key)
         if outbox is None:
             log.info("mail %s: already sent, nothing to do", key)
             return
         message = compose(db, outbox)
-        if message is not None:
-            try:
+        try:
+            if message is not None:
                 send(message)
-            except Exception as error:
-                log.warning("mail %s: sending failed, SQS will retry: %s", key, error)
-                raise
-        store.mark_sent(db, outbox)
-        log.info("mail %s: %s", key, "sent" if message is not None else "dropped (no longer wanted)")
+        except Exception as error:
+            failure = error
+            store.note_failure(db, outbox, error)  # committed, then raised below
+        else:
+            store.mark_sent(db, outbox)
+    if failure is not None:
+        log.warning("mail %s: sending failed, SQS will retry: %s", key, failure)
+        raise failure
+    log.info("mail %s: %s", key, "sent" if message is not None else "dropped (no longer wanted)")
 
 
 def send(message: EmailMessage) -> None:
     """Hand one message to SES (its recipients are taken from the headers)."""
-    aws.client("ses").send_raw_email(Source=get_settings().ses_sender, RawMessage={"Data": message.as_bytes()})
+    # One quick attempt: a failure is retried by SQS, and a hung SES must not use up the
+    # function's time for the whole batch.
+    aws.client("ses", quick=True).send_raw_email(
+        Source=get_settings().ses_sender, RawMessage={"Data": message.as_bytes()}
+    )

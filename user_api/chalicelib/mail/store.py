@@ -18,3 +18,11 @@ def lock_unsent(db: Session, key: str) -> OutboxMail | None:
 def mark_sent(db: Session, mail: OutboxMail) -> None:
     mail.sent_at = func.now()
     db.flush()
+
+
+def note_failure(db: Session, mail: OutboxMail, error: Exception) -> None:
+    """Count a failed send (kept when the caller then raises for SQS to retry), so the sweeper
+    knows SQS is retrying this mail and operators can see why it fails."""
+    mail.failed_attempts += 1
+    mail.last_error = f"{type(error).__name__}: {error}"[:1000]
+    db.flush()

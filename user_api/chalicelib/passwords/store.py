@@ -11,7 +11,6 @@ from blog_shared import mail, tokens
 from blog_shared.errors import ApiError
 from blog_shared.models import LoginAttempt, OutboxMail, User
 from blog_shared.passwords import hash_password
-from blog_shared.users import email_fingerprint
 
 INVALID_TOKEN = "That is an invalid or expired token"
 # At most one reset mail per account in this many seconds, however often it is asked for.
@@ -22,7 +21,10 @@ def request_reset(db: Session, email: str) -> None:
     """Queue a reset mail for the account with ``email``, if there is one and none was asked
     for in the last ``RESET_MAIL_INTERVAL`` seconds (the caller answers the same either way).
     The link itself is made when the mail is sent."""
-    user = db.scalar(select(User).where(func.lower(User.email) == email.strip().lower()).with_for_update())
+    # Locked, so two requests at once cannot both find no recent mail (FOR NO KEY UPDATE:
+    # inserts that refer to the user are not held up).
+    query = select(User).where(func.lower(User.email) == email.strip().lower())
+    user = db.scalar(query.with_for_update(key_share=True))
     if user is None:
         return
     recent = db.scalar(
@@ -50,7 +52,7 @@ def user_for_reset_token(db: Session, token: str, lock: bool = False) -> User:
     if (
         user is None
         or claims.extra.get("ver") != user.session_version
-        or claims.extra.get("em") != email_fingerprint(user.email)
+        or claims.extra.get("em") != tokens.email_fingerprint(user.email)
     ):
         raise ApiError(400, INVALID_TOKEN, errors={"token": [INVALID_TOKEN]})
     return user

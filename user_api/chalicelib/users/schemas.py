@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from blog_shared.validation import Trimmed
+from blog_shared.validation import Trimmed, deliverable
 
 USERNAME = validate.And(
     validate.Length(min=2, max=20, error="Username must be 2 to 20 characters long."),
@@ -17,9 +17,9 @@ USERNAME = validate.And(
 EMAIL = validate.And(
     validate.Length(max=254, error="Email must be at most 254 characters long."),
     validate.Email(error="Not a valid email address."),
-    # Mail (SES) cannot reach a non-ASCII mailbox name; an international domain is fine.
-    validate.Regexp(r"^[\x21-\x7e]+@", error="The part before the @ must use plain ASCII characters."),
 )
+# For the address of an account: it must also be one mail (SES) can reach.
+ACCOUNT_EMAIL = validate.And(EMAIL, deliverable)
 PASSWORD = validate.Length(min=8, max=128, error="Password must be 8 to 128 characters long.")
 # A key inside the avatar store, e.g. "avatars/3f1c9e.png": no "..", no leading slash.
 IMAGE_FILENAME = validate.Regexp(
@@ -29,13 +29,13 @@ IMAGE_FILENAME = validate.Regexp(
 
 class UserCreateSchema(Schema):
     username = Trimmed(required=True, validate=USERNAME)
-    email = Trimmed(required=True, validate=EMAIL)
+    email = Trimmed(required=True, validate=ACCOUNT_EMAIL)
     password = fields.String(required=True, load_only=True, validate=PASSWORD)
 
 
 class UserUpdateSchema(Schema):
     username = Trimmed(validate=USERNAME)
-    email = Trimmed(validate=EMAIL)
+    email = Trimmed(validate=ACCOUNT_EMAIL)
     image_filename = Trimmed(validate=IMAGE_FILENAME, allow_none=True)
     password = fields.String(load_only=True, validate=PASSWORD)
     current_password = fields.String(load_only=True, validate=validate.Length(max=128))

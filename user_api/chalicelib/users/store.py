@@ -14,6 +14,7 @@ from blog_shared.avatars import is_own_avatar_key
 from blog_shared.errors import ApiError
 from blog_shared.models import User
 from blog_shared.passwords import hash_password, verify_password
+from blog_shared.validation import UNDELIVERABLE, deliverable_address
 
 USERNAME_TAKEN = "This username has been taken."
 EMAIL_TAKEN = "This email has been taken."
@@ -121,6 +122,8 @@ def find_or_create_oauth_user(db: Session, email: str, username_hint: str) -> tu
         raise ApiError(409, "An account with this email already exists. Please log in with your password.")
     if existing is not None:
         return existing, False
+    if deliverable_address(email) is None:
+        raise ApiError(400, UNDELIVERABLE, errors={"email": [UNDELIVERABLE]})
     user = User(username=_free_username(db, username_hint), email=email, password_hash=None, from_oauth=True)
     db.add(user)
     _flush_unique(db)

@@ -28,6 +28,8 @@ def upgrade() -> None:
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("publish_failed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("republished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("failed_attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("last_error", sa.Text, nullable=True),
         sa.UniqueConstraint("idempotency_key", name="uq_email_outbox_key"),
     )
     # The sweeper looks only at unsent mail it has not queued again yet, oldest first.
