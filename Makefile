@@ -5,22 +5,26 @@ SHELL := /bin/bash
 VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-REQS  := requirements-dev.txt shared/pyproject.toml $(wildcard */requirements.txt)
 
 # The newest Python 3.11+ on PATH (override with `make PYTHON=/path/to/python3.12 ...`).
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
 	&& { echo $$p; break; }; done)
 
-.PHONY: dev test lint package migrate clean venv bench
+.PHONY: dev test test-fast lint lock package migrate clean venv bench
 
 venv: $(STAMP)
 
-$(STAMP): $(REQS)
+# Exactly the pinned set of requirements-dev.txt (generated from uv.lock by `make lock`),
+# every file checked against its hash; the shared package is put on the path as it is.
+$(STAMP): requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed on PATH" >&2; exit 1; }
+	@echo "[1/3] .venv: a virtual environment for $$($(PYTHON) --version)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet 'pip>=24,<26.3'  # chalice supports pip below 26.3
-	$(PY) -m pip install --quiet -r requirements-dev.txt -e 'shared[migrations]'
+	@echo "[2/3] .venv: installing the $$(grep -c '^[a-z]' requirements-dev.txt) pinned packages of requirements-dev.txt (about a minute the first time)"
+	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements-dev.txt
+	@echo "[3/3] .venv: shared/ (blog_shared) on the path"
+	@$(PY) -c 'import pathlib, sysconfig; pathlib.Path(sysconfig.get_paths()["purelib"], "blog_shared.pth").write_text(str(pathlib.Path("shared").resolve()) + "\n")'
 	@touch $@
 
 dev: $(STAMP)
@@ -29,9 +33,15 @@ dev: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# The unit tier: no database, no emulator, no servers (under 30 s).
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow and not http and not browser and not packaging" $(PYTEST_ARGS)
+
 lint: $(STAMP)
-	$(PY) -m ruff check .
-	$(PY) -m ruff format --check .
+	$(PY) -m devtools.lint
+
+lock: $(STAMP)
+	$(PY) -m devtools.lock $(LOCK_ARGS)
 
 package: $(STAMP)
 	$(PY) -m devtools.package
@@ -40,7 +50,7 @@ migrate: $(STAMP)
 	$(PY) -m devtools.migrate
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .ruff_cache */vendor tests/artifacts
+	rm -rf $(VENV) build .pytest_cache .ruff_cache .mypy_cache */vendor tests/artifacts
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	@echo "kept .devdb/ (your local database); remove it by hand to start from nothing"
 

@@ -36,6 +36,9 @@ def package(app: str, out_dir: Path | None = None, stage: str = "prod") -> Path:
     try:
         # `chalice package` only needs a region name to write the template; it calls no AWS API.
         env = {"AWS_DEFAULT_REGION": "us-east-1", **os.environ}
+        # requirements.txt is the whole locked set (`make lock`): pip takes exactly that and
+        # resolves nothing more (python-jose's unused pure-Python backends stay out).
+        env["PIP_NO_DEPS"] = "1"
         # The SQS event source names the stage's queue (as infra/template.yaml creates it).
         env.setdefault("EMAIL_QUEUE_NAME", f"serverless-blog-email-{stage}")
         command = [CHALICE, "package", "--stage", stage]
@@ -51,9 +54,10 @@ def package(app: str, out_dir: Path | None = None, stage: str = "prod") -> Path:
 
 def main(argv: list[str]) -> int:
     apps = argv or [app for app in APPS if (REPO / app / "app.py").exists()]
-    for app in apps:
+    for number, app in enumerate(apps, start=1):
+        print(f"[{number}/{len(apps)}] {app}: chalice package (fetches the Lambda wheels of {app}/requirements.txt)")
         out = package(app)
-        print(f"{app}: {out / 'deployment.zip'}")
+        print(f"[{number}/{len(apps)}] {app}: {out / 'deployment.zip'}", flush=True)
     return 0
 
 

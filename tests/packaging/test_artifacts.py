@@ -12,8 +12,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from packaging.utils import canonicalize_name as canonical
 
-from devtools.package import package
+from devtools.package import REPO, package
 
 # Runs inside a bare interpreter (-I -S: no site-packages, no PYTHONPATH).
 SERVE_EVENTS = r"""
@@ -236,3 +237,22 @@ def test_web_frontend_artifact_renders_pages(web_frontend_zip, tmp_path, app_env
     assert "About this blog" in about_page["body"]
     assert posts_page["statusCode"] == 200 and "Posts by ann (0)" in posts_page["body"]
     assert stylesheet["statusCode"] == 200 and ".pagination" in stylesheet["body"]
+
+
+@pytest.mark.parametrize("app", ["user_api", "post_api", "web_frontend"])
+def test_an_artifact_carries_exactly_its_locked_requirements(app, request):
+    """What `chalice package` put in the zip is the app's requirements.txt (from uv.lock), at
+    those versions, and nothing pip would have resolved besides (python-jose's pure-Python
+    backends stay out)."""
+    from tests.test_dependencies import applies, requirements
+
+    archive_path = request.getfixturevalue(f"{app}_zip")
+    with zipfile.ZipFile(archive_path) as archive:
+        infos = {name.split("/")[0] for name in archive.namelist() if ".dist-info/" in name}
+    packaged = dict(info.removesuffix(".dist-info").rsplit("-", 1) for info in infos)  # e.g. python_jose-3.5.0
+    wanted = {
+        r.name: str(r.specifier).removeprefix("==") for r in requirements(REPO / app / "requirements.txt") if applies(r)
+    }
+    assert {canonical(name): version for name, version in packaged.items()} == {
+        canonical(name): version for name, version in wanted.items()
+    }
