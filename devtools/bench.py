@@ -30,8 +30,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
-import pg8000.dbapi
-import pg8000.native
+# pg8000 ships no type information (no py.typed): see EmbeddedPostgres.create_database in devtools/pg.py.
+import pg8000.dbapi  # type: ignore[import-untyped, unused-ignore]
+import pg8000.native  # type: ignore[import-untyped, unused-ignore]
 from sqlalchemy import event
 
 USERS = int(os.environ.get("BENCH_USERS", "2000"))
@@ -129,7 +130,9 @@ class Seeder:
         self.posts = 0
 
     def users_and_follows(self) -> None:
-        from blog_shared.passwords import hash_password
+        from devtools.apps import app_module
+
+        hash_password = app_module("user_api", "chalicelib.passwords.hashing").hash_password
 
         password = hash_password("benchmark password")
         rows = (f"user{i}\tuser{i}@example.com\t{password}\n" for i in range(1, USERS + 1))
@@ -171,7 +174,7 @@ class Seeder:
         self.conn.run("VACUUM ANALYZE")
 
     def post_with_comments(self, comments: int) -> int:
-        post_id = self.conn.run(
+        post_id: int = self.conn.run(
             "INSERT INTO posts (user_id, title, content, date_posted) VALUES (1, 'Busy post', 'Lots to say', now()) "
             "RETURNING id"
         )[0][0]
@@ -230,17 +233,17 @@ def proxy_event(
 class Measure:
     """Runs one kind of request ROUNDS times through the handler, recording its SQL."""
 
-    def __init__(self, handler: Callable[[dict, Any], dict], engine: Any, url: str) -> None:
+    def __init__(self, handler: Callable[[dict[str, Any], Any], dict[str, Any]], engine: Any, url: str) -> None:
         self.handler = handler
         self.engine = engine
         self.floor_conn = dbapi_connection(url)
         self.captured: list[tuple[str, Any]] = []
         event.listen(engine, "before_cursor_execute", self._record)
 
-    def _record(self, conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+    def _record(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
         self.captured.append((statement, parameters))
 
-    def run(self, name: str, make_event: Callable[[int], dict], expect: int) -> dict[str, Any]:
+    def run(self, name: str, make_event: Callable[[int], dict[str, Any]], expect: int) -> dict[str, Any]:
         for i in range(10):  # warm up: connection, caches, compiled statements
             self.handler(make_event(-1 - i), None)
         handler_times, floor_times, statement_counts = [], [], []
@@ -338,12 +341,12 @@ def _run(rng: random.Random, started: float) -> int:
         seeder.posts_likes_comments(SMALL_POSTS)
 
         handler = load_app("post_api").app
-        Position = app_module("post_api", "chalicelib.posts.store").Position
+        position_type = app_module("post_api", "chalicelib.posts.store").Position
         reader = 7  # follows FOLLOWS_PER_USER users
         token = tokens.issue(reader, tokens.ACCESS, 3600, ver=1).token
         measure = Measure(handler, db.get_engine(), url)
 
-        def feed(_: int) -> dict:
+        def feed(_: int) -> dict[str, Any]:
             return proxy_event("GET", "/posts", "/posts", token, query={"user": f"user{reader}"})
 
         small_feed = measure.run(f"feed at {SMALL_POSTS:,} posts", feed, 200)
@@ -351,7 +354,7 @@ def _run(rng: random.Random, started: float) -> int:
         seeder.posts_likes_comments(POSTS - SMALL_POSTS)
         busy_post = seeder.post_with_comments(50)
         moment, post_id = seeder.position_at(500 * 10)
-        deep_cursor = Position(moment, post_id).encode()
+        deep_cursor = position_type(moment, post_id).encode()
         total_posts = seeder.posts + 1
         print(f"Seeded in {time.monotonic() - started:.0f} s; measuring {ROUNDS} requests each ...", file=sys.stderr)
 

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from .config import get_settings
-from .errors import UNAVAILABLE_MESSAGE, ApiError
+from .errors import DomainError, UnavailableError
 
 log = logging.getLogger("blog")
 
@@ -77,14 +77,14 @@ def reset_engine() -> None:
 @contextmanager
 def transaction() -> Iterator[Session]:
     """A session in one transaction: committed when the block ends, rolled back on error.
-    A database that cannot be reached becomes a 503 ApiError."""
+    A database that cannot be reached becomes an UnavailableError."""
     session = Session(get_engine(), expire_on_commit=False)
     try:
         with session, session.begin():
             try:
                 yield session
             except Exception as error:
-                if not isinstance(error, ApiError | exc.DBAPIError):
+                if not isinstance(error, DomainError | exc.DBAPIError):
                     # Something failed outside the database's own error reporting (e.g. the
                     # driver could not encode a value half-way through a query): the
                     # connection may be out of step, so it is discarded, never reused.
@@ -93,7 +93,7 @@ def transaction() -> Iterator[Session]:
     except Exception as error:
         if is_unavailable(error):
             log.warning("database unavailable: %s", error)
-            raise ApiError(503, UNAVAILABLE_MESSAGE, headers={"Retry-After": "5"}) from error
+            raise UnavailableError() from error
         raise
     for callback in session.info.get(_AFTER_COMMIT, ()):
         try:

@@ -1,36 +1,66 @@
 """The JSON API conventions every app follows, in one place.
 
 - Success: ``{"status": "success", "data": ...}`` (:func:`success`).
-- Errors: ``{"status": "fail", "message": "...", "errors": {field: [..]}}``: raise
-  :class:`ApiError` anywhere in a request; the middleware installed by
-  :func:`create_api` turns it into the response. A database that cannot be reached
-  becomes a 503, anything unexpected a 500 in the same shape (never a traceback).
+- Errors: ``{"status": "fail", "message": "...", "errors": {field: [..]}}``: raise a
+  domain error (``blog_shared.errors``) anywhere in a request; :func:`error_response` is
+  the one mapping from its kind to a status (routes of an :class:`ApiBlueprint` answer
+  with it). Chalice's own errors (405, 415, unexpected exceptions as 500) get the same
+  shape from the middleware installed by :func:`create_api` (never a traceback).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
 from collections.abc import Callable
 from typing import Any
 
-from chalice import Chalice, Response
-from chalice.app import Request
+from chalice.app import Blueprint, Chalice, Request, Response
 
 from .config import get_settings
-from .errors import ApiError
+from .errors import (
+    ConflictError,
+    DomainError,
+    ForbiddenError,
+    InvalidError,
+    NotFoundError,
+    PayloadTooLargeError,
+    ThrottledError,
+    UnauthenticatedError,
+    UnavailableError,
+)
 
 log = logging.getLogger("blog")
 
 
-def error_response(
-    status: int, message: str, errors: dict[str, Any] | None = None, headers: dict[str, str] | None = None
-) -> Response:
-    body: dict[str, Any] = {"status": "fail", "message": message}
-    if errors:
-        body["errors"] = errors
-    return Response(body=body, status_code=status, headers=headers or {})
+# The one mapping from a domain error's kind to its HTTP status.
+STATUS_OF: dict[type[DomainError], int] = {
+    InvalidError: 400,
+    UnauthenticatedError: 401,
+    ForbiddenError: 403,
+    NotFoundError: 404,
+    ConflictError: 409,
+    PayloadTooLargeError: 413,
+    ThrottledError: 429,
+    UnavailableError: 503,
+}
+BEARER_CHALLENGE = 'Bearer realm="serverless-blog"'
+
+
+def error_response(error: DomainError) -> Response:
+    """The JSON answer to a domain error."""
+    status = next(code for kind, code in STATUS_OF.items() if isinstance(error, kind))
+    headers: dict[str, str | list[str]] = {}
+    if isinstance(error, ThrottledError | UnavailableError):
+        headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, UnauthenticatedError):
+        headers["WWW-Authenticate"] = BEARER_CHALLENGE
+    body: dict[str, Any] = {"status": "fail", "message": error.message}
+    if error.errors:
+        body["errors"] = error.errors
+    return Response(body=body, status_code=status, headers=headers)
 
 
 def success(data: Any, status: int = 200, **extra: Any) -> Response:
@@ -45,35 +75,60 @@ def read_json(request: Request) -> dict[str, Any]:
     """The request body as a JSON object; 413 when too large, 400 when not a JSON object."""
     raw = request.raw_body or b""
     if len(raw) > get_settings().max_body_bytes:
-        raise ApiError(413, "Request body is too large.")
+        raise PayloadTooLargeError("Request body is too large.")
     if not raw.strip():
         return {}
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "Request body must be valid JSON.") from None
+        raise InvalidError("Request body must be valid JSON.") from None
     if not isinstance(body, dict):
-        raise ApiError(400, "Request body must be a JSON object.")
+        raise InvalidError("Request body must be a JSON object.")
     return body
 
 
 MAX_ID = 2**31 - 1  # ids are PostgreSQL integers
 
 
-def path_id(raw: str) -> int | None:
-    """A path segment as an id, or None when it cannot be one (the route then answers 404)."""
+def parse_id(raw: str) -> int | None:
+    """A path segment as an id, or None when it cannot be one."""
     return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ID else None
 
 
-def query_param(request: Request, name: str) -> str | None:
-    return (request.query_params or {}).get(name)
+def path_id(raw: str, not_found: str) -> int:
+    """A path segment as an id; ``not_found`` (a 404) when it cannot be one."""
+    found = parse_id(raw)
+    if found is None:
+        raise NotFoundError(not_found)
+    return found
+
+
+def _answering_domain_errors(view: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(view)  # keeps the name, docstring and OpenAPI notes of the view
+    def answer(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except DomainError as error:
+            return error_response(error)
+
+    return answer
+
+
+class ApiBlueprint(Blueprint):
+    """A Blueprint whose routes answer domain errors with :func:`error_response`."""
+
+    def route(self, path: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        register = super().route(path, **kwargs)
+
+        def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+            register(_answering_domain_errors(view))
+            return view
+
+        return decorator
 
 
 def _errors_as_json(event: Any, get_response: Callable[[Any], Response]) -> Response:
-    try:
-        response = get_response(event)
-    except ApiError as error:
-        return error_response(error.status, error.message, error.errors, error.headers)
+    response = get_response(event)
     # Chalice answers some errors itself (405, 415, unexpected exceptions as 500) with
     # {"Code", "Message"}: give them the same envelope as ours.
     body = response.body
@@ -90,7 +145,7 @@ class _RequestPerThread(Chalice):
         self._local = threading.local()
         super().__init__(*args, **kwargs)
 
-    @property  # type: ignore[override]
+    @property
     def current_request(self) -> Request | None:
         return getattr(self._local, "request", None)
 
@@ -98,7 +153,7 @@ class _RequestPerThread(Chalice):
     def current_request(self, value: Request | None) -> None:
         self._local.request = value
 
-    @property  # type: ignore[override]
+    @property
     def lambda_context(self) -> Any:
         return getattr(self._local, "lambda_context", None)
 

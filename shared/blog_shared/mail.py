@@ -15,9 +15,10 @@ import logging
 import time
 from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Boolean, Float, Integer, String, and_, bindparam, delete, func, or_, select, update
+from botocore.exceptions import BotoCoreError, ClientError
+from sqlalchemy import Boolean, Float, Integer, String, Table, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.orm import Session
 
@@ -48,7 +49,7 @@ def _enqueue_statement() -> Any:
         User.id,
         bindparam("data", type_=JSONB),
     ).where(User.id == recipient, or_(~bindparam("notification", type_=Boolean), User.email_notifications))
-    table = OutboxMail.__table__  # a Core insert: the ORM would read the parameters as rows
+    table = cast(Table, OutboxMail.__table__)  # a Core insert: the ORM would read the parameters as rows
     return (
         insert(table)
         .from_select(["idempotency_key", "kind", "recipient_id", "data"], source)
@@ -84,7 +85,8 @@ def queue_url() -> str:
     configured = get_settings().email_queue_url
     if configured:
         return configured
-    return aws.client("sqs", quick=True).get_queue_url(QueueName=EMAIL_QUEUE_NAME)["QueueUrl"]
+    url: str = aws.client("sqs", quick=True).get_queue_url(QueueName=EMAIL_QUEUE_NAME)["QueueUrl"]
+    return url
 
 
 # After a failed send, the container's requests leave their mail to the sweeper for this
@@ -101,7 +103,7 @@ def _publish_after_commit(messages: list[dict[str, str]]) -> None:
     if time.time() >= _queue_paused_until:  # wall time: a frozen container's pause ends too
         try:
             accepted = publish(messages)
-        except Exception as error:  # botocore's connection and client errors alike
+        except (BotoCoreError, ClientError) as error:  # connection and service errors alike
             _queue_paused_until = time.time() + QUEUE_PAUSE_SECONDS
             log.warning("mail queue unavailable, %d mail(s) left for the sweeper: %s", len(messages), error)
     missed = [m["key"] for m in messages if m["key"] not in accepted]
@@ -128,7 +130,7 @@ def publish(messages: Iterable[dict[str, str]]) -> set[str]:
     return accepted
 
 
-_table = OutboxMail.__table__
+_table = cast(Table, OutboxMail.__table__)
 SWEEP_BATCH = 100
 SWEEP_ROUNDS = 20  # at most 2,000 mails per run (a run a minute drains a long outage quickly)
 _FLAG_UNPUBLISHED = (

@@ -11,7 +11,8 @@ from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from chalice import Blueprint, Chalice, Response
+from chalice.app import Blueprint, Chalice, Response
+from marshmallow import Schema
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -31,10 +32,11 @@ def doc(
     response: Any = None,
     status: int = 200,
     errors: Iterable[int] = (),
-    query: Iterable[tuple[str, str]] = (),
+    query: type[Schema] | None = None,
     auth: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Describe a view: ``auth`` is None, "optional" or "required"; ``query`` is (name, description)."""
+    """Describe a view: ``auth`` is None, "optional" or "required"; ``query`` is the schema that
+    validates the query string (its fields become the documented parameters)."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         view.__openapi__ = {  # type: ignore[attr-defined]
@@ -43,7 +45,7 @@ def doc(
             "response": response,
             "status": status,
             "errors": tuple(errors),
-            "query": tuple(query),
+            "query": query,
             "auth": auth,
         }
         return view
@@ -51,16 +53,16 @@ def doc(
     return decorate
 
 
-def _operation(spec: APISpec, view: Callable[..., Any], path_params: list[str]) -> dict[str, Any]:
-    meta = getattr(view, "__openapi__", None) or {"summary": view.__name__, "errors": (), "query": ()}
+def _operation(plugin: MarshmallowPlugin, view: Callable[..., Any], path_params: list[str]) -> dict[str, Any]:
+    meta = getattr(view, "__openapi__", None) or {"summary": view.__name__, "errors": (), "query": None}
     op: dict[str, Any] = {"summary": meta["summary"], "operationId": view.__name__}
     if view.__doc__:
         op["description"] = view.__doc__.strip()
     params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in path_params]
-    params += [
-        {"name": name, "in": "query", "required": False, "description": text, "schema": {"type": "string"}}
-        for name, text in meta.get("query", ())
-    ]
+    if meta.get("query") is not None:
+        # The same schema validates the query string (RequestScope.query) and documents it.
+        assert plugin.converter is not None
+        params += plugin.converter.schema2parameters(meta["query"], location="query")
     if params:
         op["parameters"] = params
     if meta.get("body") is not None:
@@ -89,11 +91,12 @@ def _operation(spec: APISpec, view: Callable[..., Any], path_params: list[str]) 
 
 
 def build_spec(app: Chalice, title: str, version: str = "1.0.0", description: str = "") -> dict[str, Any]:
+    plugin = MarshmallowPlugin()
     spec = APISpec(
         title=title,
         version=version,
         openapi_version="3.0.3",
-        plugins=[MarshmallowPlugin()],
+        plugins=[plugin],
         info={"description": description},
     )
     spec.components.schema("Error", ERROR_SCHEMA)
@@ -101,7 +104,7 @@ def build_spec(app: Chalice, title: str, version: str = "1.0.0", description: st
     for path, methods in sorted(app.routes.items()):
         operations = {}
         for method, entry in methods.items():
-            operations[method.lower()] = _operation(spec, entry.view_function, list(entry.view_args))
+            operations[method.lower()] = _operation(plugin, entry.view_function, list(entry.view_args))
         spec.path(path=path, operations=operations)
     return spec.to_dict()
 
@@ -115,7 +118,9 @@ def openapi_blueprint(title: str, description: str) -> Blueprint:
     @doc("This API's OpenAPI 3 description")
     def openapi() -> Response:
         if "spec" not in cache:
-            cache["spec"] = build_spec(bp._current_app, title=title, description=description)
+            app = bp._current_app
+            assert app is not None  # set when the app registered the blueprint
+            cache["spec"] = build_spec(app, title=title, description=description)
         return Response(body=cache["spec"], status_code=200)
 
     return bp

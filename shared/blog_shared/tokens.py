@@ -67,7 +67,7 @@ def signing_key() -> str:
     if settings.jwt_secret_arn:
         from . import aws  # only needed when the key lives in Secrets Manager
 
-        secret = aws.client("secretsmanager").get_secret_value(SecretId=settings.jwt_secret_arn)["SecretString"]
+        secret: str = aws.client("secretsmanager").get_secret_value(SecretId=settings.jwt_secret_arn)["SecretString"]
         if is_placeholder_secret(secret):
             raise ConfigError("The secret behind JWT_SECRET_ARN is too short or a placeholder.")
         return secret

@@ -33,4 +33,5 @@ _private = UserSchema()
 
 def user_json(user: User, viewer: User | None = None) -> dict[str, Any]:
     """User JSON; ``email`` and ``email_notifications`` only when the viewer is the user."""
-    return (_private if viewer is not None and viewer.id == user.id else _public).dump(user)
+    data: dict[str, Any] = (_private if viewer is not None and viewer.id == user.id else _public).dump(user)
+    return data

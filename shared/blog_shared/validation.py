@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields
 
-from .errors import ApiError
+from .errors import InvalidError
 
 
 class Trimmed(fields.String):
@@ -23,13 +24,15 @@ def _instance(schema_class: type[Schema]) -> Schema:
     return schema_class()
 
 
-def load(schema_class: type[Schema], data: dict[str, Any]) -> dict[str, Any]:
-    """Validate ``data`` (unknown fields are refused); a 400 with field messages when it does not fit."""
+def load(schema_class: type[Schema], data: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate ``data`` (unknown fields are refused unless the schema says otherwise); an
+    InvalidError with the messages per field when it does not fit."""
     try:
-        return _instance(schema_class).load(data)
+        loaded: dict[str, Any] = _instance(schema_class).load(data)
     except ValidationError as error:
         messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
-        raise ApiError(400, "Invalid data provided.", errors=messages) from None
+        raise InvalidError("Invalid data provided.", errors=messages) from None
+    return loaded
 
 
 def deliverable_address(address: str) -> str | None:

@@ -125,7 +125,7 @@ def test_the_whole_journey_in_chromium(site, new_page, tmp_path):
     # bob likes and comments, then follows ann and reads the followed-posts feed.
     bob.goto(post_url)
     bob.click("button >> text=Like (0)")
-    assert bob.is_visible("button >> text=Unlike (1)")
+    bob.wait_for_selector("button >> text=Unlike (1)")  # the form posts, then the page comes back
     bob.fill("#comment", "Great post! <b>not bold</b>")
     bob.click("button >> text=Comment")
     assert "Great post! <b>not bold</b>" in bob.inner_text(".comments")
@@ -138,7 +138,8 @@ def test_the_whole_journey_in_chromium(site, new_page, tmp_path):
     bob.click("text=Show followed posts")
     assert "Posts you follow" in bob.inner_text("h1")
     bob.click(".pagination >> text=2")
-    assert "page=2" in bob.url and bob.is_visible("article.post")
+    bob.wait_for_url("**page=2**")
+    bob.wait_for_selector("article.post")
 
     # Nothing hostile ran anywhere, and it is shown as text.
     ann.goto(f"{site}/?page=2")  # six newer posts pushed it to the second page

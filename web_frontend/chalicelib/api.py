@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
-from chalice import ChaliceUnhandledError
+from chalice.app import ChaliceUnhandledError
 
 from blog_shared.config import get_settings
 

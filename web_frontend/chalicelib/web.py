@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from chalice import Chalice, ChaliceUnhandledError, Response
+from chalice.app import Chalice, ChaliceUnhandledError, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from python_multipart import parse_form
 

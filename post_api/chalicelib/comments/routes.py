@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint, Response
+from chalice.app import Response
 from marshmallow import Schema, fields, validate
 
 from blog_shared import mail
-from blog_shared.auth import current_user
-from blog_shared.db import transaction
-from blog_shared.errors import ApiError
-from blog_shared.http import no_content, path_id, success
+from blog_shared.deps import request_scope
+from blog_shared.http import ApiBlueprint, no_content, parse_id, path_id, success
 from blog_shared.openapi import doc
 from blog_shared.validation import Trimmed
 
-from ..deps import NOT_FOUND, post_id_or_404, post_or_404, writer_and_body
+from ..deps import post_path_id, writer_and_body
 from ..posts.schemas import CommentSchema, comment_json
+from ..posts.store import find_post
 from . import store
 
-bp = Blueprint(__name__)
+bp = ApiBlueprint(__name__)
 
 
 class CommentCreateSchema(Schema):
@@ -37,16 +36,13 @@ class CommentCreateSchema(Schema):
     auth="required",
 )
 def add_comment(post_id: str) -> Response:
-    request = bp.current_request
-    with transaction() as db:
-        user, data = writer_and_body(db, request, CommentCreateSchema)
-        post = post_or_404(db, post_id)
-        comment = store.add_comment(db, post.id, user.id, data["text"])
-        if comment is None:
-            raise ApiError(404, NOT_FOUND)
+    with request_scope(bp) as scope:
+        user, data = writer_and_body(scope, CommentCreateSchema)
+        post = find_post(scope.db, post_path_id(post_id))
+        comment = store.add_comment(scope.db, post.id, user.id, data["text"])
         if post.user_id != user.id:
             mail.enqueue(
-                db,
+                scope.db,
                 mail.COMMENT,
                 f"comment:{comment.id}",
                 post.user_id,
@@ -60,17 +56,9 @@ def add_comment(post_id: str) -> Response:
 @bp.route("/posts/{post_id}/comments/{comment_id}", methods=["DELETE"])
 @doc("Delete a comment (its author or the post's author)", status=204, errors=(401, 403, 404), auth="required")
 def delete_comment(post_id: str, comment_id: str) -> Response:
-    request = bp.current_request
-    with transaction() as db:
-        user = current_user(db, request)
-        found = None
-        numeric_comment = path_id(comment_id)
-        if numeric_comment is not None:
-            found = store.get_comment_with_post_author(db, post_id_or_404(post_id), numeric_comment)
-        if found is None:
-            raise ApiError(404, "Comment not found")
-        comment, post_author_id = found
-        if user.id not in (comment.user_id, post_author_id):
-            raise ApiError(403, "Only the comment's author or the post's author can delete it.")
-        store.delete_comment(db, comment)
+    with request_scope(bp) as scope:
+        user = scope.user
+        # A post id that cannot exist means the comment is not found either.
+        numeric_post = parse_id(post_id) or 0
+        store.delete_comment(scope.db, numeric_post, path_id(comment_id, store.COMMENT_NOT_FOUND), user)
     return no_content()

@@ -10,7 +10,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from blog_shared.db import FOREIGN_KEY_VIOLATION, sqlstate
+from blog_shared.errors import NotFoundError
 from blog_shared.models import Like, Post
+
+from ..posts.store import POST_NOT_FOUND
 
 
 def _like_statement() -> Select[Any]:
@@ -39,16 +42,18 @@ class Liked(NamedTuple):
     author_id: int  # the post's author
 
 
-def like(db: Session, post_id: int, user_id: int) -> Liked | None:
-    """Like the post once (idempotent), in one statement; None when the post does not exist."""
+def like(db: Session, post_id: int, user_id: int) -> Liked:
+    """Like the post once (idempotent), in one statement."""
     try:
         author_id, before, inserted = db.execute(_LIKE, {"post_id": post_id, "user_id": user_id}).one()
     except DBAPIError as error:
-        # The post was deleted meanwhile; the caller's 404 rolls the transaction back.
+        # The post was deleted meanwhile; the error rolls the transaction back.
         if sqlstate(error) == FOREIGN_KEY_VIOLATION:
-            return None
+            raise NotFoundError(POST_NOT_FOUND) from None
         raise
-    return Liked(bool(inserted), before + inserted, author_id) if author_id is not None else None
+    if author_id is None:
+        raise NotFoundError(POST_NOT_FOUND)
+    return Liked(bool(inserted), before + inserted, author_id)
 
 
 def unlike(db: Session, post_id: int, user_id: int) -> None:

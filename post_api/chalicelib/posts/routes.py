@@ -5,19 +5,17 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from chalice import Blueprint, Response
+from chalice.app import Response
 from sqlalchemy.orm import Session
 
-from blog_shared.auth import current_user, optional_user
-from blog_shared.db import transaction
-from blog_shared.errors import ApiError
-from blog_shared.http import no_content, success
+from blog_shared.deps import request_scope
+from blog_shared.errors import ForbiddenError, UnauthenticatedError
+from blog_shared.http import ApiBlueprint, no_content, success
 from blog_shared.models import User
 from blog_shared.openapi import doc
 from blog_shared.users import user_json
-from blog_shared.validation import load
 
-from ..deps import NOT_FOUND, post_id_or_404, post_or_404, writer_and_body
+from ..deps import post_path_id, writer_and_body
 from . import store
 from .schemas import (
     MAX_PER_PAGE,
@@ -27,10 +25,11 @@ from .schemas import (
     PostSchema,
     PostUpdateSchema,
     comment_json,
+    encode_cursor,
     post_json,
 )
 
-bp = Blueprint(__name__)
+bp = ApiBlueprint(__name__)
 
 
 @bp.route("/posts", methods=["GET"])
@@ -38,42 +37,34 @@ bp = Blueprint(__name__)
     "List posts, newest first",
     response=PostListSchema,
     errors=(400, 401, 403, 404),
-    query=(
-        ("page", "page number, from 1 (default 1)"),
-        ("per_page", f"posts per page (default 10, at most {MAX_PER_PAGE})"),
-        ("user", "your own username: your posts and those of everyone you follow (needs your token)"),
-        ("author", "a username: only their posts"),
-        ("cursor", "continue after the page that returned this next_cursor (page is then ignored)"),
-    ),
+    query=PostListQuerySchema,
     auth="optional",
 )
 def list_posts() -> Response:
     """The response also carries ``pagination_meta`` ({page, per_page, pages, total}) and
     ``next_cursor`` (null on the last page)."""
-    request = bp.current_request
-    query = load(PostListQuerySchema, dict(request.query_params or {}))
-    per_page = min(query["per_page"], MAX_PER_PAGE)
-    position = store.Position.decode(query["cursor"]) if "cursor" in query else None
-    page = None if position else query["page"]
-    offset = 0 if page is None else (page - 1) * per_page
-    with transaction() as db:
-        viewer = optional_user(db, request)
+    with request_scope(bp) as scope:
+        query = scope.query(PostListQuerySchema)
+        per_page = min(query["per_page"], MAX_PER_PAGE)
+        position: store.Position | None = query.get("cursor")
+        page = None if position else query["page"]
+        viewer = scope.viewer
         filter_user: User | None = None
         if "user" in query:  # a feed shows whom someone follows: only they may read it
             if viewer is None:
-                raise ApiError(401, "Reading a feed needs that user's token.")
-            filter_user, total = store.user_or_404(db, query["user"], with_feed_total=True)
+                raise UnauthenticatedError("Reading a feed needs that user's token.")
+            filter_user, total = store.filter_user(scope.db, query["user"], with_feed_total=True)
             if filter_user.id != viewer.id:
-                raise ApiError(403, "You can only read your own feed.")
+                raise ForbiddenError("You can only read your own feed.")
         elif "author" in query:
-            filter_user, total = store.user_or_404(db, query["author"], with_feed_total=False)
+            filter_user, total = store.filter_user(scope.db, query["author"], with_feed_total=False)
         else:
-            total = store.total_posts(db)
+            total = store.total_posts(scope.db)
         rows = store.list_posts(
-            db,
+            scope.db,
             viewer.id if viewer else None,
             per_page + 1,  # one more tells whether a next page exists
-            offset=offset,
+            offset=0 if page is None else (page - 1) * per_page,
             position=position,
             author_id=filter_user.id if filter_user is not None and "author" in query else None,
             feed_of=filter_user.id if filter_user is not None and "user" in query else None,
@@ -86,7 +77,7 @@ def list_posts() -> Response:
     return success(
         {"user_data": user_data, "posts": posts},
         pagination_meta={"page": page, "per_page": per_page, "pages": math.ceil(total / per_page), "total": total},
-        next_cursor=store.Position(last.date_posted, last.id).encode() if last is not None else None,
+        next_cursor=encode_cursor(store.Position(last.date_posted, last.id)) if last is not None else None,
     )
 
 
@@ -95,10 +86,9 @@ def list_posts() -> Response:
     "Write a post", body=PostCreateSchema, response=PostSchema, status=201, errors=(400, 401, 403, 413), auth="required"
 )
 def create_post() -> Response:
-    request = bp.current_request
-    with transaction() as db:
-        author, data = writer_and_body(db, request, PostCreateSchema)
-        post = store.create_post(db, author, data["title"], data["content"])
+    with request_scope(bp) as scope:
+        author, data = writer_and_body(scope, PostCreateSchema)
+        post = store.create_post(scope.db, author, data["title"], data["content"])
         # A new post has no likes or comments yet: no need to read it back.
         data = post_json(post, author, likes=0, comments_count=0, liked_by_me=False, viewer=author)
         data["comments"] = []
@@ -108,10 +98,8 @@ def create_post() -> Response:
 @bp.route("/posts/{post_id}", methods=["GET"])
 @doc("Read a post with its comments", response=PostSchema, errors=(401, 404), auth="optional")
 def get_post(post_id: str) -> Response:
-    request = bp.current_request
-    with transaction() as db:
-        viewer = optional_user(db, request)
-        return success(_detail(db, post_id_or_404(post_id), viewer))
+    with request_scope(bp) as scope:
+        return success(_detail(scope.db, post_path_id(post_id), scope.viewer))
 
 
 @bp.route("/posts/{post_id}", methods=["PUT", "POST"])
@@ -123,32 +111,28 @@ def get_post(post_id: str) -> Response:
     auth="required",
 )
 def update_post(post_id: str) -> Response:
-    request = bp.current_request
-    with transaction() as db:
-        user, changes = writer_and_body(db, request, PostUpdateSchema)
-        post = post_or_404(db, post_id, lock=True)
+    with request_scope(bp) as scope:
+        user, changes = writer_and_body(scope, PostUpdateSchema)
+        post = store.find_post(scope.db, post_path_id(post_id), lock=True)
         store.require_author(post, user)
-        store.update_post(db, post, changes)
-        return success(_detail(db, post.id, user))
+        store.update_post(scope.db, post, changes)
+        return success(_detail(scope.db, post.id, user))
 
 
 @bp.route("/posts/{post_id}", methods=["DELETE"])
 @doc("Delete your post with its likes and comments", status=204, errors=(401, 403, 404), auth="required")
 def delete_post(post_id: str) -> Response:
-    request = bp.current_request
-    with transaction() as db:
-        user = current_user(db, request)
-        post = post_or_404(db, post_id, lock=True)
+    with request_scope(bp) as scope:
+        user = scope.user
+        post = store.find_post(scope.db, post_path_id(post_id), lock=True)
         store.require_author(post, user)
-        store.delete_post(db, post)
+        store.delete_post(scope.db, post)
     return no_content()
 
 
 def _detail(db: Session, post_id: int, viewer: User | None) -> dict[str, Any]:
     """Post JSON with its comments (two statements)."""
     row = store.get_post(db, post_id, viewer.id if viewer else None)
-    if row is None:
-        raise ApiError(404, NOT_FOUND)
     data = post_json(row.post, row.author, row.likes, row.comments_count, row.liked_by_me, viewer)
     data["comments"] = [comment_json(comment, name) for comment, name in store.get_comments(db, post_id)]
     return data

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy.engine import Row
 
+from blog_shared.http import MAX_ID
 from blog_shared.models import Comment, Post, User
 from blog_shared.users import UserSchema, user_json
 from blog_shared.validation import Trimmed
 
+from .store import Position
+
 MAX_PER_PAGE = 50
+MAX_CURSOR = 200
 DEFAULT_PER_PAGE = 10
 
 TITLE = validate.Length(min=1, max=100, error="Title must be 1 to 100 characters long.")
@@ -36,17 +43,68 @@ class PostUpdateSchema(Schema):
             raise ValidationError("Provide a title, a content or both.")
 
 
+def encode_cursor(position: Position) -> str:
+    """The opaque ``next_cursor`` of a page that ends at ``position``."""
+    raw = json.dumps([position.date_posted.astimezone(UTC).isoformat(), position.post_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> Position:
+    """The position a cursor from :func:`encode_cursor` stands for; ValidationError otherwise."""
+    invalid = ValidationError("Not a cursor from this API.")
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        moment, post_id = json.loads(raw)
+        when = datetime.fromisoformat(moment)
+        if when.tzinfo is None or not isinstance(post_id, int) or not 0 < post_id <= MAX_ID:
+            raise invalid
+        # In UTC and within what PostgreSQL and the driver can carry.
+        position = Position(when.astimezone(UTC), post_id)
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
+        raise invalid from None
+    if not 1 < position.date_posted.year < 9999:
+        raise invalid
+    return position
+
+
+class Cursor(fields.Field[Position]):
+    """A page's ``next_cursor`` (a string), loaded as the :class:`Position` it stands for."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Position:
+        if not isinstance(value, str) or not 1 <= len(value) <= MAX_CURSOR:
+            raise ValidationError("Not a cursor from this API.")
+        return decode_cursor(value)
+
+
 class PostListQuerySchema(Schema):
     """The query string of GET /posts (other parameters are ignored)."""
 
     class Meta:
         unknown = "exclude"
 
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
-    per_page = fields.Integer(load_default=DEFAULT_PER_PAGE, validate=validate.Range(min=1))
-    user = fields.String(validate=validate.Length(min=1, max=20))
-    author = fields.String(validate=validate.Length(min=1, max=20))
-    cursor = fields.String(validate=validate.Length(min=1, max=200))
+    page = fields.Integer(
+        load_default=1,
+        validate=validate.Range(min=1, max=1_000_000),
+        metadata={"description": "Page number, from 1."},
+    )
+    per_page = fields.Integer(
+        load_default=DEFAULT_PER_PAGE,
+        validate=validate.Range(min=1),
+        metadata={"description": f"Posts per page (at most {MAX_PER_PAGE} are returned)."},
+    )
+    user = fields.String(
+        validate=validate.Length(min=1, max=20),
+        metadata={"description": "Your own username: your posts and those of everyone you follow (needs your token)."},
+    )
+    author = fields.String(validate=validate.Length(min=1, max=20), metadata={"description": "Only this user's posts."})
+    cursor = Cursor(
+        metadata={
+            "description": "Continue after the page that returned this next_cursor (page is then ignored).",
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_CURSOR,
+        },
+    )
 
     @validates_schema
     def _one_filter(self, data: dict[str, Any], **kwargs: Any) -> None:

@@ -12,11 +12,9 @@ merges them: its cost follows the number of authors and the page, not the table.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
+import typing
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache, lru_cache
 from typing import Any
 
@@ -25,6 +23,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    Table,
     Text,
     bindparam,
     cast,
@@ -42,8 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, aliased
 
-from blog_shared.errors import ApiError
-from blog_shared.http import MAX_ID
+from blog_shared.errors import ForbiddenError, NotFoundError
 from blog_shared.models import Comment, Follow, Like, Post, User
 
 NEWEST_FIRST = (Post.date_posted.desc(), Post.id.desc())
@@ -64,27 +62,6 @@ class Position:
 
     date_posted: datetime
     post_id: int
-
-    def encode(self) -> str:
-        raw = json.dumps([self.date_posted.astimezone(UTC).isoformat(), self.post_id]).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-    @classmethod
-    def decode(cls, cursor: str) -> Position:
-        invalid = ApiError(400, "Invalid cursor.", errors={"cursor": ["Not a cursor from this API."]})
-        try:
-            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-            moment, post_id = json.loads(raw)
-            when = datetime.fromisoformat(moment)
-            if when.tzinfo is None or not isinstance(post_id, int) or not 0 < post_id <= MAX_ID:
-                raise invalid
-            # In UTC and within what PostgreSQL and the driver can carry.
-            position = cls(when.astimezone(UTC), post_id)
-        except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
-            raise invalid from None
-        if not 1 < position.date_posted.year < 9999:
-            raise invalid
-        return position
 
 
 @lru_cache(maxsize=2)
@@ -199,11 +176,13 @@ def _filter_user_statement(with_feed_total: bool) -> Select[Any]:
     return select(User, total).where(func.lower(User.username) == bindparam("username", type_=String))
 
 
-def find_filter_user(db: Session, username: str, with_feed_total: bool) -> tuple[User, int] | None:
+def filter_user(db: Session, username: str, with_feed_total: bool) -> tuple[User, int]:
     """The user named in ``user=``/``author=``, and the number of posts their page lists
     (their own, or with ``with_feed_total`` also those of everyone they follow)."""
     row = db.execute(_filter_user_statement(with_feed_total), {"username": username.lower()}).first()
-    return (row[0], int(row[1])) if row else None
+    if row is None:
+        raise NotFoundError(f"No user with username {username}")
+    return row[0], int(row[1])
 
 
 @lru_cache(maxsize=2)
@@ -211,9 +190,15 @@ def _one_post_statement(with_viewer: bool) -> Select[Any]:
     return _post_rows(with_viewer).where(Post.id == bindparam("post_id", type_=Integer))
 
 
-def get_post(db: Session, post_id: int, viewer_id: int | None) -> PostRow | None:
+POST_NOT_FOUND = "Post not found"
+
+
+def get_post(db: Session, post_id: int, viewer_id: int | None) -> PostRow:
+    """The post with its author and counts (``liked_by_me`` for the viewer)."""
     row = db.execute(_one_post_statement(viewer_id is not None), {"post_id": post_id, "viewer_id": viewer_id}).first()
-    return PostRow(*row) if row else None
+    if row is None:
+        raise NotFoundError(POST_NOT_FOUND)
+    return PostRow(*row)
 
 
 _COMMENTS = (
@@ -230,7 +215,7 @@ def get_comments(db: Session, post_id: int) -> list[tuple[Comment, str]]:
 
 
 # Plain table (Core) statements: the ORM's bulk-DML bookkeeping is not needed for these.
-_posts, _users = Post.__table__, User.__table__
+_posts, _users = typing.cast(Table, Post.__table__), typing.cast(Table, User.__table__)
 _INSERT_POST = (
     insert(_posts)
     .values(
@@ -254,9 +239,13 @@ def create_post(db: Session, author: User, title: str, content: str) -> Row[Any]
     return post
 
 
-def lock_post(db: Session, post_id: int) -> Post | None:
-    """The post, locked for an update or delete in this transaction."""
-    return db.scalar(select(Post).where(Post.id == post_id).with_for_update())
+def find_post(db: Session, post_id: int, lock: bool = False) -> Post:
+    """The post; ``lock`` holds it for an update or delete in this transaction."""
+    query = select(Post).where(Post.id == post_id)
+    post = db.scalar(query.with_for_update() if lock else query)
+    if post is None:
+        raise NotFoundError(POST_NOT_FOUND)
+    return post
 
 
 def update_post(db: Session, post: Post, changes: dict[str, str]) -> None:
@@ -275,11 +264,4 @@ def delete_post(db: Session, post: Post) -> None:
 
 def require_author(post: Post, user: User) -> None:
     if post.user_id != user.id:
-        raise ApiError(403, "Only the author of the post can operate on it.")
-
-
-def user_or_404(db: Session, username: str, with_feed_total: bool) -> tuple[User, int]:
-    found = find_filter_user(db, username, with_feed_total)
-    if found is None:
-        raise ApiError(404, f"No user with username {username}")
-    return found
+        raise ForbiddenError("Only the author of the post can operate on it.")

@@ -2,29 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from chalice.app import Response
 
-from chalice import Blueprint, Response
-
-from blog_shared.auth import issue_access_token, require_token
-from blog_shared.db import transaction
-from blog_shared.errors import ApiError
-from blog_shared.http import no_content, query_param, read_json, success
+from blog_shared.deps import request_scope
+from blog_shared.errors import InvalidError, NotFoundError, ThrottledError, UnauthenticatedError
+from blog_shared.http import ApiBlueprint, no_content
 from blog_shared.openapi import doc
-from blog_shared.users import UserSchema, user_json
-from blog_shared.validation import load
+from blog_shared.users import UserSchema
 
+from ..sessions import token_response
 from . import store
-from .schemas import LegacyLoginSchema, LoginSchema
+from .schemas import LegacyLoginQuerySchema, LegacyLoginSchema, LoginSchema
 
-bp = Blueprint(__name__)
+bp = ApiBlueprint(__name__)
 
 
 @bp.route("/user-auth", methods=["POST"])
 @doc("Log in: returns the user and an access token", body=LoginSchema, response=UserSchema, errors=(400, 401, 404, 429))
 def log_in() -> Response:
     """``remember: true`` asks for a long-lived token (``REMEMBER_TOKEN_TTL``)."""
-    data = load(LoginSchema, read_json(bp.current_request))
+    with request_scope(bp) as scope:
+        data = scope.body(LoginSchema)
     return _log_in(data["email"], data["password"], data["remember"])
 
 
@@ -34,43 +32,33 @@ def log_in() -> Response:
     body=LegacyLoginSchema,
     response=UserSchema,
     errors=(400, 401, 404, 429),
-    query=(("email", "the account's email"),),
+    query=LegacyLoginQuerySchema,
 )
 def log_in_legacy() -> Response:
-    request = bp.current_request
-    email = query_param(request, "email")
-    if not email:
-        raise ApiError(400, "Email argument not provided")
-    if len(email) > 254:
-        raise ApiError(400, "Invalid data provided.", errors={"email": ["Email must be at most 254 characters long."]})
-    data = load(LegacyLoginSchema, read_json(request))
+    with request_scope(bp) as scope:
+        email = scope.query(LegacyLoginQuerySchema).get("email")
+        if not email:
+            raise InvalidError("Email argument not provided")
+        data = scope.body(LegacyLoginSchema)
     return _log_in(email, data["password"], data["remember"])
 
 
 @bp.route("/user-auth", methods=["DELETE"])
 @doc("Log out: the token stops working at once", status=204, errors=(401,), auth="required")
 def log_out() -> Response:
-    request = bp.current_request
-    with transaction() as db:
-        _user, claims = require_token(db, request)
-        store.revoke(db, claims)
+    with request_scope(bp) as scope:
+        store.revoke(scope.db, scope.claims)
     return no_content()
 
 
 def _log_in(email: str, password: str, remember: bool) -> Response:
-    with transaction() as db:
-        result = store.attempt_login(db, email, password)
-    # Raised after the commit, so failed attempts are counted.
+    with request_scope(bp) as scope:
+        result = store.attempt_login(scope.db, email, password)
+    # Refused after the commit, so failed attempts are counted.
     if result.outcome == "locked":
-        raise ApiError(
-            429,
-            "Too many failed logins for this account. Try again later.",
-            headers={"Retry-After": str(result.retry_after)},
-        )
+        raise ThrottledError("Too many failed logins for this account. Try again later.", result.retry_after)
     if result.outcome == "unknown_email":
-        raise ApiError(404, f"No user with email {email}")
+        raise NotFoundError(f"No user with email {email}")
     if result.outcome == "wrong_password" or result.user is None:
-        raise ApiError(401, "Authentication failed: wrong password.")
-    token = issue_access_token(result.user, remember=remember)
-    body: dict[str, Any] = {"access_token": token.token, "token_type": "Bearer", "expires_in": token.expires_in}
-    return success(user_json(result.user, result.user), **body)
+        raise UnauthenticatedError("Authentication failed: wrong password.")
+    return token_response(result.user, remember=remember)

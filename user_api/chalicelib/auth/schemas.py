@@ -16,3 +16,15 @@ class LegacyLoginSchema(Schema):
 
     password = fields.String(required=True, validate=validate.Length(min=1, max=128))
     remember = fields.Boolean(load_default=False)
+
+
+class LegacyLoginQuerySchema(Schema):
+    """The query string of the seed's ``GET /user-auth`` (other parameters are ignored)."""
+
+    class Meta:
+        unknown = "exclude"
+
+    email = fields.String(
+        validate=validate.Length(max=254, error="Email must be at most 254 characters long."),
+        metadata={"description": "The account's email."},
+    )

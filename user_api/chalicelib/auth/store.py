@@ -10,8 +10,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from blog_shared.models import LoginAttempt, RevokedToken, User
-from blog_shared.passwords import verify_password
 from blog_shared.tokens import Claims
+
+from ..passwords.hashing import verify_password
 
 MAX_FAILURES = 5
 MAX_EMAIL = 254

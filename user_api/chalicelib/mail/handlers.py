@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import logging
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from chalice import Blueprint, Rate
-from chalice.app import CloudWatchEvent, SQSEvent
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from chalice.app import Blueprint, CloudWatchEvent, Rate, SQSEvent
 
 from blog_shared import aws, mail
 from blog_shared.config import EMAIL_QUEUE_NAME, check_at_startup, get_settings
@@ -36,12 +36,13 @@ bp = Blueprint(__name__)
 @bp.on_sqs_message(queue=EMAIL_QUEUE_NAME, batch_size=10)
 def send_email(event: SQSEvent) -> dict[str, Any]:
     """Answers ``{"batchItemFailures": [...]}`` naming the messages to retry."""
-    return process_partial_response(
+    answer = process_partial_response(
         event=event.to_dict(),
         record_handler=deliver,
         processor=BatchProcessor(event_type=EventType.SQS),
-        context=event.context,
+        context=cast("LambdaContext | None", event.context),  # Lambda's context object
     )
+    return dict(answer)
 
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES))
@@ -66,7 +67,7 @@ def deliver(record: SQSRecord) -> None:
         try:
             if message is not None:
                 send(message)
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - whatever SES or the network raised: count it, retry
             failure = error
             store.note_failure(db, outbox, error)  # committed, then raised below
         else:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint, Response
+from chalice.app import Response
 
-from blog_shared.db import transaction
-from blog_shared.http import read_json, success
+from blog_shared.deps import request_scope
+from blog_shared.http import ApiBlueprint, success
 from blog_shared.openapi import doc
 from blog_shared.users import UserSchema, user_json
-from blog_shared.validation import load
 
 from . import store
 from .schemas import ResetPasswordSchema, ResetRequestSchema, ResetTokenSchema
 
-bp = Blueprint(__name__)
+bp = ApiBlueprint(__name__)
 
 SENT = "If an account with that email exists, we have sent it a link to reset its password."
 
@@ -23,9 +22,8 @@ SENT = "If an account with that email exists, we have sent it a link to reset it
 def request_reset() -> Response:
     """Answers 202 whether or not the email belongs to an account, so it reveals nothing.
     The link is valid for 30 minutes and only until the password changes."""
-    data = load(ResetRequestSchema, read_json(bp.current_request))
-    with transaction() as db:
-        store.request_reset(db, data["email"])
+    with request_scope(bp) as scope:
+        store.request_reset(scope.db, scope.body(ResetRequestSchema)["email"])
     return success(None, status=202, message=SENT)
 
 
@@ -33,9 +31,8 @@ def request_reset() -> Response:
 @doc("Whether a reset link still works", body=ResetTokenSchema, errors=(400, 413))
 def check_token() -> Response:
     """200 with ``{"valid": true}``, or 400 for an expired, used or tampered token."""
-    data = load(ResetTokenSchema, read_json(bp.current_request))
-    with transaction() as db:
-        store.user_for_reset_token(db, data["token"])
+    with request_scope(bp) as scope:
+        store.user_for_reset_token(scope.db, scope.body(ResetTokenSchema)["token"])
     return success({"valid": True})
 
 
@@ -43,8 +40,8 @@ def check_token() -> Response:
 @doc("Set a new password with a reset link's token", body=ResetPasswordSchema, response=UserSchema, errors=(400, 413))
 def reset_password() -> Response:
     """Every token issued before (sessions and other reset links) stops working."""
-    data = load(ResetPasswordSchema, read_json(bp.current_request))
-    with transaction() as db:
-        user = store.user_for_reset_token(db, data["token"], lock=True)
-        store.reset_password(db, user, data["password"])
+    with request_scope(bp) as scope:
+        data = scope.body(ResetPasswordSchema)
+        user = store.user_for_reset_token(scope.db, data["token"], lock=True)
+        store.reset_password(scope.db, user, data["password"])
         return success(user_json(user, user), message="Your password has been updated! You are now able to log in.")

@@ -8,9 +8,10 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from blog_shared import mail, tokens
-from blog_shared.errors import ApiError
+from blog_shared.errors import InvalidError
 from blog_shared.models import LoginAttempt, OutboxMail, User
-from blog_shared.passwords import hash_password
+
+from .hashing import hash_password
 
 INVALID_TOKEN = "That is an invalid or expired token"
 # At most one reset mail per account in this many seconds, however often it is asked for.
@@ -39,14 +40,14 @@ def request_reset(db: Session, email: str) -> None:
 
 
 def user_for_reset_token(db: Session, token: str, lock: bool = False) -> User:
-    """The user a reset token is for; 400 unless it verifies, is unexpired, is meant for a
+    """The user a reset token is for; refused unless it verifies, is unexpired, is meant for a
     reset, was made since the user's last password change (so it works once) and for the
     account's current email."""
     try:
         claims = tokens.decode(token, tokens.PASSWORD_RESET)
         user_id = int(claims.subject)
     except (tokens.TokenError, ValueError):
-        raise ApiError(400, INVALID_TOKEN, errors={"token": [INVALID_TOKEN]}) from None
+        raise InvalidError.field("token", INVALID_TOKEN) from None
     query = select(User).where(User.id == user_id)
     user = db.scalar(query.with_for_update() if lock else query)
     if (
@@ -54,7 +55,7 @@ def user_for_reset_token(db: Session, token: str, lock: bool = False) -> User:
         or claims.extra.get("ver") != user.session_version
         or claims.extra.get("em") != tokens.email_fingerprint(user.email)
     ):
-        raise ApiError(400, INVALID_TOKEN, errors={"token": [INVALID_TOKEN]})
+        raise InvalidError.field("token", INVALID_TOKEN)
     return user
 
 

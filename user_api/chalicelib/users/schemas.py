@@ -60,3 +60,15 @@ class OAuthUserSchema(Schema):
 
 class UnsubscribeSchema(Schema):
     token = fields.String(required=True, validate=validate.Length(min=1, max=4096, error="Not a valid token."))
+
+
+class UserQuerySchema(Schema):
+    """The query string of GET /users: one of username or email (other parameters are ignored)."""
+
+    class Meta:
+        unknown = "exclude"
+
+    username = fields.String(validate=validate.Length(max=254), metadata={"description": "The user's name."})
+    email = fields.String(
+        validate=validate.Length(max=254), metadata={"description": "The user's email (needs that user's token)."}
+    )

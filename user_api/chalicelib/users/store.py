@@ -11,25 +11,32 @@ from sqlalchemy.orm import Session
 
 from blog_shared import tokens
 from blog_shared.avatars import is_own_avatar_key
-from blog_shared.errors import ApiError
+from blog_shared.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
 from blog_shared.models import User
-from blog_shared.passwords import hash_password, verify_password
 from blog_shared.validation import UNDELIVERABLE, deliverable_address
+
+from ..passwords.hashing import hash_password, verify_password
 
 USERNAME_TAKEN = "This username has been taken."
 EMAIL_TAKEN = "This email has been taken."
 INVALID_UNSUBSCRIBE = "This unsubscribe link is not valid."
 
 
-def get_user(db: Session, user_id: int) -> User | None:
-    return db.get(User, user_id)
+def get_user(db: Session, user_id: int) -> User:
+    user = db.get(User, user_id)
+    if user is None:
+        raise NotFoundError(f"No user with id {user_id}")
+    return user
 
 
-def get_user_by_username(db: Session, username: str) -> User | None:
-    return db.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+def get_user_by_username(db: Session, username: str) -> User:
+    user = db.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+    if user is None:
+        raise NotFoundError(f"No user with username {username}")
+    return user
 
 
-def get_user_by_email(db: Session, email: str) -> User | None:
+def find_by_email(db: Session, email: str) -> User | None:
     return db.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
@@ -44,19 +51,19 @@ def _check_unique(db: Session, username: str | None, email: str | None, exclude_
         if exclude_id is not None:
             query = query.where(User.id != exclude_id)
         if db.scalar(query) is not None:
-            raise ApiError(400, message, errors={field: [message]})
+            raise InvalidError.field(field, message)
 
 
 def _flush_unique(db: Session) -> None:
-    """Flush, turning a lost race on a unique index into the same 400 as the check above."""
+    """Flush, turning a lost race on a unique index into the same error as the check above."""
     try:
         db.flush()
     except IntegrityError as error:
         text = str(error.orig)
         if "uq_users_username_lower" in text:
-            raise ApiError(400, USERNAME_TAKEN, errors={"username": [USERNAME_TAKEN]}) from None
+            raise InvalidError.field("username", USERNAME_TAKEN) from None
         if "uq_users_email_lower" in text:
-            raise ApiError(400, EMAIL_TAKEN, errors={"email": [EMAIL_TAKEN]}) from None
+            raise InvalidError.field("email", EMAIL_TAKEN) from None
         raise
 
 
@@ -74,13 +81,12 @@ def update_user(db: Session, user: User, changes: dict[str, Any]) -> bool:
     if user.from_oauth:
         for field in ("username", "email"):
             if field in changes and changes[field].lower() != getattr(user, field).lower():
-                raise ApiError(
-                    403, "Accounts created with Google or GitHub sign-in cannot change their username or email."
+                raise ForbiddenError(
+                    "Accounts created with Google or GitHub sign-in cannot change their username or email."
                 )
     picture = changes.get("image_filename")
     if picture is not None and not is_own_avatar_key(picture, user.id):
-        message = "Not a picture uploaded for this account."
-        raise ApiError(400, message, errors={"image_filename": [message]})
+        raise InvalidError.field("image_filename", "Not a picture uploaded for this account.")
     _check_unique(db, changes.get("username"), changes.get("email"), exclude_id=user.id)
     for field in ("username", "email", "image_filename", "email_notifications"):
         if field in changes:
@@ -90,8 +96,7 @@ def update_user(db: Session, user: User, changes: dict[str, Any]) -> bool:
         if user.password_hash is not None and not verify_password(
             user.password_hash, changes.get("current_password", "")
         ):
-            message = "The current password is wrong."
-            raise ApiError(400, message, errors={"current_password": [message]})
+            raise InvalidError.field("current_password", "The current password is wrong.")
         user.password_hash = hash_password(changes["password"])
         user.session_version += 1
         password_changed = True
@@ -115,15 +120,15 @@ def _free_username(db: Session, hint: str) -> str:
 def find_or_create_oauth_user(db: Session, email: str, username_hint: str) -> tuple[User, bool]:
     """The account for a provider-verified email, created (without a password) when new.
     Returns (user, created)."""
-    existing = get_user_by_email(db, email)
+    existing = find_by_email(db, email)
     if existing is not None and not existing.from_oauth:
         # Emails are not verified at registration: whoever registered this address with a
         # password must not be handed to (or share an account with) the provider's user.
-        raise ApiError(409, "An account with this email already exists. Please log in with your password.")
+        raise ConflictError("An account with this email already exists. Please log in with your password.")
     if existing is not None:
         return existing, False
     if deliverable_address(email) is None:
-        raise ApiError(400, UNDELIVERABLE, errors={"email": [UNDELIVERABLE]})
+        raise InvalidError.field("email", UNDELIVERABLE)
     user = User(username=_free_username(db, username_hint), email=email, password_hash=None, from_oauth=True)
     db.add(user)
     _flush_unique(db)
@@ -132,15 +137,15 @@ def find_or_create_oauth_user(db: Session, email: str, username_hint: str) -> tu
 
 
 def unsubscribe(db: Session, token: str) -> User:
-    """Turn notification mail off for the user of an unsubscribe link's token; 400 when the
-    token does not verify."""
+    """Turn notification mail off for the user of an unsubscribe link's token (refused when
+    the token does not verify)."""
     try:
         user_id = int(tokens.decode(token, tokens.UNSUBSCRIBE).subject)
     except (tokens.TokenError, ValueError):
-        raise ApiError(400, INVALID_UNSUBSCRIBE, errors={"token": [INVALID_UNSUBSCRIBE]}) from None
-    user = get_user(db, user_id)
+        raise InvalidError.field("token", INVALID_UNSUBSCRIBE) from None
+    user = db.get(User, user_id)
     if user is None:
-        raise ApiError(400, INVALID_UNSUBSCRIBE, errors={"token": [INVALID_UNSUBSCRIBE]})
+        raise InvalidError.field("token", INVALID_UNSUBSCRIBE)
     user.email_notifications = False
     db.flush()
     return user

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from chalice import Blueprint, Response
+from chalice.app import Blueprint, Response
 
 from blog_shared.config import get_settings
 

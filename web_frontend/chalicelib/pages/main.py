@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import mimetypes
 
-from chalice import Blueprint, Response
+from chalice.app import Blueprint, Response
 
 from .. import api, visit
 from ..web import HERE, PageError, redirect, render, url

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Blueprint, Response
+from chalice.app import Blueprint, Response
 
 from .. import api, visit
 from ..web import PAGE_TYPES, PageError, form, login_required, redirect, render

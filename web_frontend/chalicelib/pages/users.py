@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from chalice import Blueprint, Response
+from chalice.app import Blueprint, Response
 
 from .. import api, avatars, visit
 from ..web import PAGE_TYPES, PageError, Upload, form, form_errors, login_required, redirect, render, url

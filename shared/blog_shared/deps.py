@@ -1,0 +1,84 @@
+"""What a route needs from its request, in one helper (the role FastAPI's ``SessionDep`` and
+``CurrentUser`` play): a database session in one transaction, who is calling, and the
+validated body and query.
+
+    with request_scope(bp) as scope:
+        author = scope.user                      # refused (401) when anonymous
+        data = scope.body(PostCreateSchema)      # refused (400/413) when it does not fit
+        ...
+
+The caller is looked up on first use, so a route decides whether a missing token is
+refused before or after anything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from chalice.app import Blueprint, Request
+from marshmallow import Schema
+from sqlalchemy.orm import Session
+
+from . import tokens
+from .auth import TOKEN_REQUIRED, authenticate
+from .db import transaction
+from .errors import UnauthenticatedError
+from .http import read_json
+from .models import User
+from .validation import load
+
+_UNKNOWN = object()
+
+
+class RequestScope:
+    def __init__(self, request: Request, db: Session) -> None:
+        self.request = request
+        self.db = db
+        self._caller: Any = _UNKNOWN
+
+    def _authenticated(self) -> tuple[User, tokens.Claims] | None:
+        if self._caller is _UNKNOWN:
+            self._caller = authenticate(self.db, self.request)
+        found: tuple[User, tokens.Claims] | None = self._caller
+        return found
+
+    @property
+    def viewer(self) -> User | None:
+        """The calling user, or None for an anonymous request (a bad token is refused)."""
+        found = self._authenticated()
+        return found[0] if found else None
+
+    @property
+    def user(self) -> User:
+        """The calling user; refused when the request carries no token."""
+        return self._required()[0]
+
+    @property
+    def claims(self) -> tokens.Claims:
+        """The claims of the calling user's token; refused when the request carries none."""
+        return self._required()[1]
+
+    def _required(self) -> tuple[User, tokens.Claims]:
+        found = self._authenticated()
+        if found is None:
+            raise UnauthenticatedError(TOKEN_REQUIRED)
+        return found
+
+    def body(self, schema: type[Schema]) -> dict[str, Any]:
+        """The JSON body, validated by ``schema``."""
+        return load(schema, read_json(self.request))
+
+    def query(self, schema: type[Schema]) -> dict[str, Any]:
+        """The query string, validated by ``schema``."""
+        return load(schema, self.request.query_params or {})
+
+
+@contextmanager
+def request_scope(bp: Blueprint) -> Iterator[RequestScope]:
+    """The current request of ``bp`` with a session in one transaction: committed when the
+    block ends, rolled back when it raises."""
+    request = bp.current_request
+    with transaction() as db:
+        yield RequestScope(request, db)
