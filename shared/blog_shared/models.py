@@ -1,5 +1,6 @@
 """Tables shared by the apps. The schema itself is created by the Alembic migrations
-in ``blog_shared/migrations``; these classes mirror them for queries."""
+in ``blog_shared/migrations``; these classes mirror them, indexes included (a test compares
+the two with Alembic's autogenerate and fails on any difference)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Text,
     func,
     select,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
@@ -57,6 +59,12 @@ class User(Base):
     # Notification mail (likes, comments, followers); turned off by the mails' unsubscribe link.
     email_notifications: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    # Usernames and emails are unique whatever their case ("Ann" cannot sign up beside "ann").
+    __table_args__ = (
+        Index("uq_users_username_lower", func.lower(username), unique=True),
+        Index("uq_users_email_lower", func.lower(email), unique=True),
+    )
 
     # Counted in the same statement that loads the user; both use an index.
     following_count: Mapped[int] = column_property(
@@ -101,12 +109,19 @@ class Post(Base):
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+# Newest first, for everyone and per author (the feed merges the authors' newest posts).
+Index("ix_posts_user_date", Post.user_id, Post.date_posted.desc(), Post.id.desc())
+Index("ix_posts_date", Post.date_posted.desc(), Post.id.desc())
+
+
 class Like(Base):
     __tablename__ = "likes"
 
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (Index("ix_likes_user", "user_id"),)
 
 
 class Comment(Base):
@@ -117,6 +132,11 @@ class Comment(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     text: Mapped[str] = mapped_column(String(2000))
     date_posted: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        Index("ix_comments_post_date", "post_id", "date_posted", "id"),
+        Index("ix_comments_user", "user_id"),
+    )
 
 
 class OutboxMail(Base):
@@ -141,3 +161,14 @@ class OutboxMail(Base):
     # Sends that failed (SQS retries them), and why the last one did.
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        # The sweeper looks only at unsent mail it has not queued again yet, oldest first.
+        Index(
+            "ix_email_outbox_unsent",
+            "created_at",
+            postgresql_where=text("sent_at IS NULL AND republished_at IS NULL"),
+        ),
+        Index("ix_email_outbox_sent", "sent_at"),  # pruning old rows
+        Index("ix_email_outbox_recipient_kind", "recipient_id", "kind", "created_at"),
+    )
