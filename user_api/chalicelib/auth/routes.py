@@ -23,7 +23,8 @@ def log_in() -> Response:
     """``remember: true`` asks for a long-lived token (``REMEMBER_TOKEN_TTL``)."""
     with request_scope(bp) as scope:
         data = scope.body(LoginSchema)
-    return _log_in(data["email"], data["password"], data["remember"])
+        result = store.attempt_login(scope.db, data["email"], data["password"])
+    return _answer(result, data["email"], data["remember"])
 
 
 @bp.route("/user-auth", methods=["GET"])
@@ -40,7 +41,8 @@ def log_in_legacy() -> Response:
         if not email:
             raise InvalidError("Email argument not provided")
         data = scope.body(LegacyLoginSchema)
-    return _log_in(email, data["password"], data["remember"])
+        result = store.attempt_login(scope.db, email, data["password"])
+    return _answer(result, email, data["remember"])
 
 
 @bp.route("/user-auth", methods=["DELETE"])
@@ -51,10 +53,8 @@ def log_out() -> Response:
     return no_content()
 
 
-def _log_in(email: str, password: str, remember: bool) -> Response:
-    with request_scope(bp) as scope:
-        result = store.attempt_login(scope.db, email, password)
-    # Refused after the commit, so failed attempts are counted.
+def _answer(result: store.LoginResult, email: str, remember: bool) -> Response:
+    """The token, or why not; called after the commit, so failed attempts are counted."""
     if result.outcome == "locked":
         raise ThrottledError("Too many failed logins for this account. Try again later.", result.retry_after)
     if result.outcome == "unknown_email":
