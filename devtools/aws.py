@@ -39,9 +39,15 @@ def answering(endpoint: str) -> str | None:
     return None
 
 
-def start_moto(endpoint: str, log_path: Path | None = None) -> subprocess.Popen:
+def address(endpoint: str) -> tuple[str, int]:
+    """(host, port) of an endpoint URL, as moto would be started there."""
     parsed = urlparse(endpoint)
-    host, port = parsed.hostname or "127.0.0.1", str(parsed.port or 4566)
+    return parsed.hostname or "127.0.0.1", parsed.port or 4566
+
+
+def start_moto(endpoint: str, log_path: Path | None = None) -> subprocess.Popen[bytes]:
+    host, port_number = address(endpoint)
+    port = str(port_number)
     out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - owned by the child
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", host, "-p", port],
@@ -60,7 +66,9 @@ def start_moto(endpoint: str, log_path: Path | None = None) -> subprocess.Popen:
     raise RuntimeError(f"moto server did not answer at {endpoint}")
 
 
-def ensure_emulator(endpoint: str | None = None, log_path: Path | None = None) -> tuple[str, subprocess.Popen | None]:
+def ensure_emulator(
+    endpoint: str | None = None, log_path: Path | None = None
+) -> tuple[str, subprocess.Popen[bytes] | None]:
     """The endpoint of a running emulator, and the process if we had to start one."""
     endpoint = (endpoint or os.environ.get("AWS_ENDPOINT_URL") or DEFAULT_ENDPOINT).rstrip("/")
     if answering(endpoint):
@@ -68,7 +76,7 @@ def ensure_emulator(endpoint: str | None = None, log_path: Path | None = None) -
     return endpoint, start_moto(endpoint, log_path)
 
 
-def stop(process: subprocess.Popen | None) -> None:
+def stop(process: subprocess.Popen[bytes] | None) -> None:
     if process is not None and process.poll() is None:
         process.terminate()
         try:

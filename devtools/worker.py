@@ -69,7 +69,7 @@ class Worker:
         try:
             result = self.handler(event, None) or {}
             failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
-        except Exception as error:  # the whole batch failed, as Lambda would see it
+        except Exception as error:  # noqa: BLE001 - any error of the handler fails the whole batch, as on Lambda
             logging.getLogger("blog.worker").warning("mail batch failed: %s", error)
             failed = {m["MessageId"] for m in messages}
         done = [m for m in messages if m["MessageId"] not in failed]
@@ -123,7 +123,7 @@ def main() -> int:
                 shown = len(mails)
         except KeyboardInterrupt:
             return 0
-        except Exception as error:  # keep polling through a restart of the emulator or database
+        except Exception as error:  # noqa: BLE001 - keep polling through a restart of the emulator or database
             print(f"worker: {error}", flush=True)
             time.sleep(2)
 

@@ -26,7 +26,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length", 0))).decode())
         value = {k: v[0] for k, v in form.items()}
         if value.get("client_id") != CLIENT_ID or value.get("client_secret") != CLIENT_SECRET:
@@ -35,7 +35,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(400, {"error": "bad_verification_code"})
         return self._send(200, {"access_token": f"token-for-{value['code']}", "token_type": "bearer"})
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         verified = self.headers.get("Authorization") == f"Bearer token-for-{GOOD_CODE}"
         if self.path == "/github-api/user":
             return self._send(200, {"login": "octo-cat", "name": "Octo Cat"})

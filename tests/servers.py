@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from devtools import CHALICE, pg
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 
 def start_chalice_local(

@@ -17,7 +17,6 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any, cast
 
-from botocore.exceptions import BotoCoreError, ClientError
 from sqlalchemy import Boolean, Float, Integer, String, Table, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.orm import Session
@@ -103,7 +102,7 @@ def _publish_after_commit(messages: list[dict[str, str]]) -> None:
     if time.time() >= _queue_paused_until:  # wall time: a frozen container's pause ends too
         try:
             accepted = publish(messages)
-        except (BotoCoreError, ClientError) as error:  # connection and service errors alike
+        except Exception as error:  # noqa: BLE001 - whatever kept SQS from taking them: the sweeper retries
             _queue_paused_until = time.time() + QUEUE_PAUSE_SECONDS
             log.warning("mail queue unavailable, %d mail(s) left for the sweeper: %s", len(messages), error)
     missed = [m["key"] for m in messages if m["key"] not in accepted]

@@ -16,6 +16,9 @@ from packaging.utils import canonicalize_name as canonical
 
 from devtools.package import REPO, package
 
+# Every test here builds (once per module) and runs a deployment artifact: seconds to minutes.
+pytestmark = [pytest.mark.packaging, pytest.mark.slow]
+
 # Runs inside a bare interpreter (-I -S: no site-packages, no PYTHONPATH).
 SERVE_EVENTS = r"""
 import json, sys
@@ -209,6 +212,7 @@ def web_frontend_zip(tmp_path_factory) -> Path:
     return package("web_frontend", tmp_path_factory.mktemp("build") / "web_frontend") / "deployment.zip"
 
 
+@pytest.mark.http
 def test_web_frontend_artifact_renders_pages(web_frontend_zip, tmp_path, app_environment, api_servers, users):
     users.register("ann")
     env = {

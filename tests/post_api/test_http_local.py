@@ -12,6 +12,8 @@ import requests
 from tests.servers import start_chalice_local, stop
 from tests.user_api.test_http_local import register
 
+pytestmark = pytest.mark.http
+
 
 @pytest.fixture(scope="module")
 def servers(app_environment, tmp_path_factory) -> Iterator[tuple[str, str]]:
@@ -24,6 +26,7 @@ def servers(app_environment, tmp_path_factory) -> Iterator[tuple[str, str]]:
     stop(user_process)
 
 
+@pytest.mark.slow
 def test_the_original_calls_with_a_token_from_user_api(servers):
     user_base, post_base = servers
     ann, token = register(user_base, "ann")
@@ -56,6 +59,7 @@ def test_the_original_calls_with_a_token_from_user_api(servers):
     )
 
 
+@pytest.mark.slow
 def test_fifty_concurrent_likes_from_fifty_users_count_fifty(servers):
     user_base, post_base = servers
     _, author_token = register(user_base, "author")

@@ -7,6 +7,7 @@ import pytest
 from tests.post_api.test_posts import write
 
 
+@pytest.mark.slow
 def test_like_is_once_per_user_and_unlike_takes_it_back(users, posts):
     _, ann_token = users.register_and_login("ann")
     _, bob_token = users.register_and_login("bob")
@@ -21,6 +22,7 @@ def test_like_is_once_per_user_and_unlike_takes_it_back(users, posts):
     assert posts.get(f"/posts/{post['id']}").json_body["data"]["likes"] == 1
 
 
+@pytest.mark.slow
 def test_likes_need_a_token_and_your_own_user_id(users, posts):
     _, ann_token = users.register_and_login("ann")
     bob = users.register("bob")
@@ -31,6 +33,7 @@ def test_likes_need_a_token_and_your_own_user_id(users, posts):
     assert posts.get(f"/posts/{post['id']}").json_body["data"]["likes"] == 0
 
 
+@pytest.mark.slow
 def test_comment_on_a_post(users, posts):
     _, ann_token = users.register_and_login("ann")
     bob, bob_token = users.register_and_login("bob")
@@ -50,6 +53,7 @@ def test_comment_validation(users, posts, body):
     assert response.status_code == 400 and response.json_body["errors"]
 
 
+@pytest.mark.slow
 def test_comment_authorization(users, posts):
     _, ann_token = users.register_and_login("ann")
     bob = users.register("bob")
@@ -60,6 +64,7 @@ def test_comment_authorization(users, posts):
     assert posts.post(f"/posts/{post['id']}/comments", {"text": "x" * 2000}, token=ann_token).status_code == 201
 
 
+@pytest.mark.slow
 def test_delete_comment_by_its_author_or_the_posts_author_only(users, posts):
     _, ann_token = users.register_and_login("ann")  # the post's author
     _, bob_token = users.register_and_login("bob")  # the commenter

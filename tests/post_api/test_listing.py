@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.dialects import postgresql
 
 from blog_shared import db
-from tests.conftest import app_module
+from tests.helpers import app_module
 from tests.post_api.test_posts import write
 
 
@@ -41,7 +41,7 @@ def statements() -> Iterator[list[str]]:
     """The SQL statements the apps run while the test runs."""
     seen: list[str] = []
 
-    def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+    def record(conn, cursor, statement, parameters, context, executemany):
         seen.append(statement)
 
     engine = db.get_engine()
@@ -75,6 +75,7 @@ def test_list_newest_first_with_pagination_meta(users, posts):
     assert past.json_body["pagination_meta"] == {"page": 9, "per_page": 10, "pages": 2, "total": 12}
 
 
+@pytest.mark.slow
 def test_author_filter_and_user_feed(users, posts):
     ann, ann_token = users.register_and_login("ann")
     _, bob_token = users.register_and_login("bob")
@@ -104,6 +105,7 @@ def test_unknown_filter_user_is_404(users, posts, query):
     assert response.json_body["message"] == "No user with username nobody"
 
 
+@pytest.mark.slow
 def test_a_feed_is_only_for_its_owner(users, posts):
     users.register_and_login("ann")
     _, bob_token = users.register_and_login("bob")
@@ -137,6 +139,7 @@ def test_bad_list_queries_are_400(posts, query):
     assert posts.get("/posts").status_code == 200  # and the container's connection still works
 
 
+@pytest.mark.slow
 def test_per_page_is_capped_at_50(users, posts, database_url):
     ann, _ = users.register_and_login("ann")
     seed_posts(database_url, {ann["id"]: 60})
@@ -145,6 +148,7 @@ def test_per_page_is_capped_at_50(users, posts, database_url):
     assert response.json_body["pagination_meta"]["per_page"] == 50
 
 
+@pytest.mark.slow
 def test_cursor_pages_return_every_post_once_while_posts_arrive(users, posts, database_url):
     ann, token = users.register_and_login("ann")
     bob = users.register("bob")
@@ -164,6 +168,7 @@ def test_cursor_pages_return_every_post_once_while_posts_arrive(users, posts, da
     assert {title for title, _ in seen} == expected
 
 
+@pytest.mark.slow
 def test_cursor_pages_of_a_feed(users, posts, database_url):
     ann, token = users.register_and_login("ann")
     bob = users.register("bob")
@@ -187,6 +192,7 @@ def test_cursor_pages_of_a_feed(users, posts, database_url):
     assert ids == by_page_number
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("query", ["", "user=ann", "author=ann"])
 def test_a_page_costs_the_same_statements_at_any_size(users, posts, database_url, statements, query):
     ann, token = users.register_and_login("ann")
@@ -217,6 +223,7 @@ def _plan_nodes(plan: dict) -> Iterator[dict]:
         yield from _plan_nodes(child)
 
 
+@pytest.mark.slow
 def test_the_feed_query_uses_indexes_not_a_scan_of_posts(users, database_url):
     store = app_module("post_api", "chalicelib.posts.store")
     ann, token = users.register_and_login("ann")

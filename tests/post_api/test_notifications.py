@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from tests.post_api.test_posts import write
 
+# Each test waits on the mail pipeline (the emulator's SQS and SES, through the worker).
+pytestmark = pytest.mark.slow
+
 
 def test_a_like_by_someone_else_mails_the_author_once(users, posts, mail_flow):
-    ann, ann_token = users.register_and_login("ann")
+    _, ann_token = users.register_and_login("ann")
     bob, bob_token = users.register_and_login("bob")
     post = write(posts, ann_token)
     mail_flow.deliver()

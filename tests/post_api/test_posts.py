@@ -27,8 +27,9 @@ def test_create_post(users, posts):
     assert post["date_posted"].endswith("+00:00")
 
 
+@pytest.mark.slow
 def test_create_needs_a_token_and_your_own_user_id(users, posts):
-    ann, token = users.register_and_login("ann")
+    _, token = users.register_and_login("ann")
     bob = users.register("bob")
     assert posts.post("/posts", {"title": "t", "content": "c"}).status_code == 401
     other = posts.post("/posts", {"title": "t", "content": "c", "user_id": bob["id"]}, token=token)
@@ -71,8 +72,9 @@ def test_malformed_json_is_400(users, posts):
 # GET /posts/<id> -----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_get_post_with_comments_and_liked_by_me(users, posts):
-    ann, ann_token = users.register_and_login("ann")
+    _, ann_token = users.register_and_login("ann")
     _, bob_token = users.register_and_login("bob")
     post = write(posts, ann_token)
     posts.post(f"/posts/{post['id']}/comments", {"text": "first"}, token=bob_token)
@@ -123,6 +125,7 @@ def test_author_updates_with_put_or_post(users, posts, method):
     assert posts.get(f"/posts/{post['id']}").json_body["data"]["title"] == "New title"
 
 
+@pytest.mark.slow
 def test_update_authorization_matrix(users, posts):
     _, ann_token = users.register_and_login("ann")
     _, bob_token = users.register_and_login("bob")
@@ -144,6 +147,7 @@ def test_update_validation(users, posts, body):
 # DELETE /posts/<id> --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_delete_authorization_matrix_and_cascade(users, posts, database_url):
     ann, ann_token = users.register_and_login("ann")
     _, bob_token = users.register_and_login("bob")

@@ -15,6 +15,12 @@ from blog_shared.config import ConfigError, get_settings, load_settings
 
 @pytest.fixture
 def environ(monkeypatch) -> Iterator[pytest.MonkeyPatch]:
+    """A dev-stage environment with a real key to start from (what `app_environment` gives the
+    apps, without its servers: these tests start none unless they ask for the emulator)."""
+    monkeypatch.setenv("APP_STAGE", "dev")
+    monkeypatch.setenv("JWT_SECRET", secrets.token_urlsafe(48))
+    get_settings.cache_clear()
+    tokens.signing_key.cache_clear()
     yield monkeypatch
     # monkeypatch restores os.environ after this; the caches must not keep what the test set.
     get_settings.cache_clear()
@@ -48,7 +54,7 @@ def test_a_bad_number_is_a_config_error(environ):
         load_settings()
 
 
-def test_the_signing_key_comes_from_secrets_manager_when_an_arn_is_set(environ, aws_endpoint):
+def test_the_signing_key_comes_from_secrets_manager_when_an_arn_is_set(environ, aws_endpoint, aws_environment):
     client = boto3.client("secretsmanager", endpoint_url=aws_endpoint, region_name="us-east-1")
     key = secrets.token_urlsafe(48)
     arn = client.create_secret(Name=f"blog-jwt-{secrets.token_hex(4)}", SecretString=key)["ARN"]
@@ -63,7 +69,7 @@ def test_the_signing_key_comes_from_secrets_manager_when_an_arn_is_set(environ, 
     assert os.environ["JWT_SECRET_ARN"] == arn
 
 
-def test_a_placeholder_in_secrets_manager_is_refused(environ, aws_endpoint):
+def test_a_placeholder_in_secrets_manager_is_refused(environ, aws_endpoint, aws_environment):
     client = boto3.client("secretsmanager", endpoint_url=aws_endpoint, region_name="us-east-1")
     arn = client.create_secret(Name=f"blog-jwt-{secrets.token_hex(4)}", SecretString="secret")["ARN"]
     environ.setenv("JWT_SECRET_ARN", arn)
@@ -73,7 +79,7 @@ def test_a_placeholder_in_secrets_manager_is_refused(environ, aws_endpoint):
         tokens.signing_key()
 
 
-def test_tokens_are_bound_to_their_purpose():
+def test_tokens_are_bound_to_their_purpose(environ):
     issued = tokens.issue(1, "password_reset", 60)
     with pytest.raises(tokens.TokenError):
         tokens.decode(issued.token, tokens.ACCESS)

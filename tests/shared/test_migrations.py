@@ -29,6 +29,7 @@ def _tables(engine: Engine) -> set[str]:
     return set(inspect(engine).get_table_names())
 
 
+@pytest.mark.slow
 def test_upgrade_downgrade_upgrade(scratch_db):
     engine = create_engine(scratch_db)
     migrate.upgrade(scratch_db)

@@ -12,7 +12,7 @@ from jose import jwt
 from sqlalchemy import create_engine, text
 
 from blog_shared import tokens
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 
 def test_post_login_returns_user_and_a_verifiable_token(users):
@@ -36,6 +36,7 @@ def test_remember_me_gives_a_long_token(users):
     assert response.json_body["expires_in"] > 29 * 24 * 3600
 
 
+@pytest.mark.slow
 def test_legacy_get_login_with_query_email_and_json_password(users):
     ann = users.register("ann")
     response = users.call("GET", "/user-auth?email=ann@example.com", {"password": PASSWORD})
@@ -49,6 +50,7 @@ def test_legacy_get_login_with_query_email_and_json_password(users):
     assert users.call("GET", "/user-auth?email=ann@example.com", {}).status_code == 400
 
 
+@pytest.mark.slow
 def test_wrong_password_is_401_and_unknown_email_404(users):
     users.register("ann")
     wrong = users.post("/user-auth", {"email": "ann@example.com", "password": "not the password"})
@@ -69,6 +71,7 @@ def test_email_login_is_case_insensitive(users):
     assert users.login("ann@example.COM")
 
 
+@pytest.mark.slow
 def test_five_failures_lock_the_email_with_retry_after(users):
     users.register("ann")
     for _ in range(5):
@@ -84,6 +87,7 @@ def test_five_failures_lock_the_email_with_retry_after(users):
     assert users.login("bob@example.com")
 
 
+@pytest.mark.slow
 def test_lock_ends_after_the_window_and_success_resets_the_count(users, database_url):
     users.register("ann")
     for _ in range(4):
@@ -100,6 +104,7 @@ def test_lock_ends_after_the_window_and_success_resets_the_count(users, database
     assert users.login("ann@example.com")
 
 
+@pytest.mark.slow
 def test_logout_revokes_the_token_only(users):
     ann, first = users.register_and_login("ann")
     second = users.login("ann@example.com")
@@ -178,7 +183,7 @@ def test_bad_tokens_are_refused(users, make_token):
 
 
 def test_a_well_formed_token_for_a_deleted_user_is_refused(users, database_url):
-    ann, token = users.register_and_login("ann")
+    _, token = users.register_and_login("ann")
     engine = create_engine(database_url)
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM users"))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import create_engine, text
 
 
+@pytest.mark.slow
 def test_follow_returns_201_with_the_followed_user_and_counts(users):
     ann, token = users.register_and_login("ann")
     bob = users.register("bob")
@@ -16,6 +18,7 @@ def test_follow_returns_201_with_the_followed_user_and_counts(users):
     assert users.get(f"/users/{ann['id']}").json_body["data"]["following_count"] == 1
 
 
+@pytest.mark.slow
 def test_follow_is_idempotent(users):
     ann, token = users.register_and_login("ann")
     users.register("bob")
@@ -24,6 +27,7 @@ def test_follow_is_idempotent(users):
     assert users.get("/users?username=bob").json_body["data"]["follower_count"] == 1
 
 
+@pytest.mark.slow
 def test_unfollow_returns_204_and_is_idempotent(users):
     ann, token = users.register_and_login("ann")
     users.register("bob")
@@ -49,6 +53,7 @@ def test_follow_unknown_user_is_404(users):
         assert response.json_body["message"] == "No user with username nobody"
 
 
+@pytest.mark.slow
 def test_follow_authorization_matrix(users):
     ann, _ = users.register_and_login("ann")
     _, bob_token = users.register_and_login("bob")
@@ -61,6 +66,7 @@ def test_follow_authorization_matrix(users):
     assert users.get("/users?username=carl").json_body["data"]["follower_count"] == 0
 
 
+@pytest.mark.slow
 def test_deleting_a_user_removes_their_follows(users, database_url):
     ann, token = users.register_and_login("ann")
     users.register("bob")
@@ -72,6 +78,7 @@ def test_deleting_a_user_removes_their_follows(users, database_url):
     assert users.get("/users?username=bob").json_body["data"]["follower_count"] == 0
 
 
+@pytest.mark.slow
 def test_follow_status(users):
     ann, token = users.register_and_login("ann")
     _, bob_token = users.register_and_login("bob")

@@ -10,8 +10,10 @@ import requests
 from sqlalchemy import create_engine, text
 
 from devtools import pg
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tests.servers import start_chalice_local, stop
+
+pytestmark = pytest.mark.http
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +34,7 @@ def register(base: str, name: str) -> tuple[dict, str]:
     return created.json()["data"], login.json()["access_token"]
 
 
+@pytest.mark.slow
 def test_the_readme_journey_over_http(server):
     ann, token = register(server, "ann")
     assert requests.get(f"{server}/users", params={"username": "ann"}, timeout=10).json()["data"]["id"] == ann["id"]
@@ -55,6 +58,7 @@ def test_the_readme_journey_over_http(server):
     assert bad.status_code == 400 and bad.json()["message"] == "Request body must be valid JSON."
 
 
+@pytest.mark.slow
 def test_parallel_follow_and_unfollow_leave_consistent_counts(server, database_url):
     """20 parallel requests at a time, each on its own database connection."""
     star, _ = register(server, "star")
@@ -85,6 +89,7 @@ def test_parallel_follow_and_unfollow_leave_consistent_counts(server, database_u
         assert count == (0 if i % 2 else 1)
 
 
+@pytest.mark.slow
 def test_database_outage_is_503_and_recovers(app_environment, tmp_path):
     """Point a server at its own PostgreSQL, stop that database, then start it again."""
     from blog_shared import migrate

@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, text
 
 from blog_shared import mail, tokens
 from blog_shared.config import get_settings
-from tests.conftest import PASSWORD, app_module
+from tests.helpers import PASSWORD, app_module
 
 
 def outbox(database_url: str) -> list[dict[str, Any]]:
@@ -34,6 +34,7 @@ def keys(messages: list[dict[str, Any]]) -> list[str]:
     return sorted(m["key"] for m in messages)
 
 
+@pytest.mark.slow
 def test_registration_queues_one_welcome_mail_and_sends_it(users, mail_flow):
     ann = users.register("ann")
     assert mail_flow.queued() == [{"key": f"welcome:{ann['id']}", "kind": "welcome"}]
@@ -47,6 +48,7 @@ def test_registration_queues_one_welcome_mail_and_sends_it(users, mail_flow):
     assert mail_flow.queued() == []
 
 
+@pytest.mark.slow
 def test_a_follow_mails_the_followed_user_once(users, mail_flow, database_url):
     ann, ann_token = users.register_and_login("ann")
     bob = users.register("bob")
@@ -71,6 +73,7 @@ def test_a_follow_mails_the_followed_user_once(users, mail_flow, database_url):
     assert [row["sent_at"] is not None for row in outbox(database_url)] == [True, True, True]
 
 
+@pytest.mark.slow
 def test_a_message_delivered_twice_sends_one_mail(users, mail_flow):
     users.register("ann")
     [message] = mail_flow.sqs.receive_message(QueueUrl=mail_flow.queue_url, MaxNumberOfMessages=10)["Messages"]
@@ -80,6 +83,7 @@ def test_a_message_delivered_twice_sends_one_mail(users, mail_flow):
     assert len(mail_flow.sent()) == 1
 
 
+@pytest.mark.slow
 def test_a_delivery_waits_for_one_in_progress_then_sends_nothing(users, mail_flow, database_url):
     """While one delivery holds the outbox row (sending its mail), a second delivery of the
     same message waits for it, then finds the mail sent."""
@@ -131,6 +135,7 @@ def flaky_ses(monkeypatch):
     return fail, attempts
 
 
+@pytest.mark.slow
 def test_a_send_that_fails_twice_then_succeeds_delivers_one_mail(users, mail_flow, flaky_ses, database_url):
     fail, attempts = flaky_ses
     fail["ann@example.com"] = 2
@@ -144,6 +149,7 @@ def test_a_send_that_fails_twice_then_succeeds_delivers_one_mail(users, mail_flo
     assert row["last_error"] == "RuntimeError: SES is having a bad day"
 
 
+@pytest.mark.slow
 def test_a_send_that_always_fails_ends_in_the_dead_letter_queue_and_the_rest_is_delivered(
     users, mail_flow, flaky_ses, database_url
 ):
@@ -167,6 +173,7 @@ def test_a_send_that_always_fails_ends_in_the_dead_letter_queue_and_the_rest_is_
     assert mail.republish_stalled(lost_after_seconds=0) == 0
 
 
+@pytest.mark.slow
 def test_a_malformed_message_fails_alone(users, mail_flow):
     users.register("ann")
     mail_flow.sqs.send_message(QueueUrl=mail_flow.queue_url, MessageBody="not json")
@@ -199,6 +206,7 @@ def aws_settings(monkeypatch):
     reset()
 
 
+@pytest.mark.slow
 def test_the_action_succeeds_while_the_queue_is_down_and_the_sweeper_sends_it_later(
     users, mail_flow, aws_settings, database_url
 ):
@@ -216,6 +224,7 @@ def test_the_action_succeeds_while_the_queue_is_down_and_the_sweeper_sends_it_la
     assert len(mail_flow.sent()) == 1
 
 
+@pytest.mark.slow
 def test_a_queue_that_hangs_costs_one_short_wait_then_none(users, mail_flow, aws_settings, database_url):
     """SQS accepting connections but never answering: the first request gives up after one
     short attempt, the ones after it skip SQS for a while; all succeed, all mail is flagged."""
@@ -250,6 +259,7 @@ def test_a_queue_that_hangs_costs_one_short_wait_then_none(users, mail_flow, aws
     assert [row["publish_failed_at"] is not None for row in outbox(database_url)] == [True, True, True]
 
 
+@pytest.mark.slow
 def test_the_schedule_queues_mail_whose_message_was_lost(user_api_app, users, mail_flow, database_url):
     from devtools.worker import schedule_event
 
@@ -273,6 +283,7 @@ def unsubscribe_link(sent: Any) -> str:
     return sent.headers["List-Unsubscribe"].strip("<>")
 
 
+@pytest.mark.slow
 def test_unsubscribed_users_get_no_notification_mail(users, mail_flow, database_url):
     ann, ann_token = users.register_and_login("ann")
     bob, bob_token = users.register_and_login("bob")
@@ -314,12 +325,14 @@ def test_unsubscribe_refuses_bad_tokens(users):
     assert users.post("/email-preferences/unsubscribe", {}).status_code == 400
 
 
+@pytest.mark.slow
 def test_message_bodies_are_small_json(users, mail_flow):
     users.register("ann")
     [message] = mail_flow.sqs.receive_message(QueueUrl=mail_flow.queue_url)["Messages"]
     assert set(json.loads(message["Body"])) == {"key", "kind"}
 
 
+@pytest.mark.slow
 def test_a_reset_request_answers_the_same_for_any_email_and_mails_once(users, mail_flow):
     ann = users.register("ann")
     mail_flow.empty(mail_flow.queue_url)
@@ -353,6 +366,7 @@ def test_a_reset_request_answers_the_same_for_any_email_and_mails_once(users, ma
     assert users.login("ann@example.com", "a brand new passphrase")
 
 
+@pytest.mark.slow
 def test_a_reset_lifts_a_login_lockout(users, mail_flow):
     ann = users.register("ann")
     for _ in range(5):
@@ -372,6 +386,7 @@ def test_a_reset_link_stops_working_when_the_email_changes(users):
     assert users.post("/password-reset", {"token": token, "password": "a brand new passphrase"}).status_code == 400
 
 
+@pytest.mark.slow
 def test_mailboxes_mail_cannot_reach_are_refused_and_international_domains_work(users, mail_flow):
     from blog_shared.validation import UNDELIVERABLE
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 USER_FIELDS = {"id", "username", "from_oauth", "image_filename", "image_url", "following_count", "follower_count"}
 
@@ -73,6 +73,7 @@ def test_register_validation_errors_name_the_field(users, body, field):
     assert field in response.json_body["errors"]
 
 
+@pytest.mark.slow
 def test_username_boundaries_and_trimming(users):
     assert users.post("/users", {"username": "ab", "email": "ab@example.com", "password": "x" * 8}).status_code == 201
     twenty = "a.b-c_" + "d" * 14
@@ -139,6 +140,7 @@ def test_find_without_arguments_is_400_with_the_seed_message(users):
     assert response.json_body["message"] == "Username or email argument not provided"
 
 
+@pytest.mark.slow
 def test_find_by_email_needs_that_users_token(users):
     _, ann_token = users.register_and_login("ann")
     _, bob_token = users.register_and_login("bob")
@@ -191,6 +193,7 @@ def test_update_own_user(users):
     assert users.get(f"/users/{ann['id']}").json_body["data"]["username"] == "annie"
 
 
+@pytest.mark.slow
 def test_update_needs_a_token_and_only_acts_for_yourself(users):
     ann, _ = users.register_and_login("ann")
     _, bob_token = users.register_and_login("bob")
@@ -207,6 +210,7 @@ def test_update_missing_user_is_404(users):
     assert users.put("/users/424242", {"username": "x1"}, token=token).status_code == 404
 
 
+@pytest.mark.slow
 def test_update_to_a_taken_name_or_email_is_400(users):
     ann, token = users.register_and_login("ann")
     users.register("bob")
@@ -239,6 +243,7 @@ def test_update_validation(users, body):
     assert response.json_body["errors"]
 
 
+@pytest.mark.slow
 def test_password_change_needs_current_password_and_voids_old_tokens(users):
     ann, token = users.register_and_login("ann")
     wrong = users.put(f"/users/{ann['id']}", {"password": "new password 1", "current_password": "nope"}, token=token)
@@ -254,6 +259,7 @@ def test_password_change_needs_current_password_and_voids_old_tokens(users):
     assert users.login("ann@example.com", "new password 1")
 
 
+@pytest.mark.slow
 def test_oauth_accounts_cannot_change_username_or_email(users, database_url):
     ann, token = users.register_and_login("ann")
     engine = create_engine(database_url)

@@ -13,8 +13,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.conftest import PASSWORD, REPO
+from tests.helpers import PASSWORD, REPO
 from tests.servers import start_chalice_local, stop
+
+# Chromium against all three apps under `chalice local`.
+pytestmark = [pytest.mark.browser, pytest.mark.http]
 
 ARTIFACTS = REPO / "tests" / "artifacts"
 INSTALL_HINT = "install it with: sudo apt-get install chromium (Debian/Ubuntu), or set CHROMIUM_PATH"
@@ -62,7 +65,7 @@ def chromium() -> Iterator[object]:
 def new_page(chromium) -> Iterator[object]:
     contexts = []
 
-    def make(width: int = 1280, height: int = 900):  # noqa: ANN202 - a Playwright Page
+    def make(width: int = 1280, height: int = 900):
         context = chromium.new_context(viewport={"width": width, "height": height})
         contexts.append(context)
         page = context.new_page()
@@ -75,7 +78,7 @@ def new_page(chromium) -> Iterator[object]:
         context.close()
 
 
-def register_and_log_in(page, site: str, name: str) -> None:  # noqa: ANN001
+def register_and_log_in(page, site: str, name: str) -> None:
     page.goto(f"{site}/register")
     page.fill("#username", name)
     page.fill("#email", f"{name}@example.com")
@@ -89,7 +92,7 @@ def register_and_log_in(page, site: str, name: str) -> None:  # noqa: ANN001
     assert "You have been logged in!" in page.inner_text(".flash")
 
 
-def write_post(page, site: str, title: str, content: str) -> None:  # noqa: ANN001
+def write_post(page, site: str, title: str, content: str) -> None:
     page.goto(f"{site}/posts/new")
     page.fill("#title", title)
     page.fill("#content", content)
@@ -103,6 +106,7 @@ def png(color: tuple[int, int, int]) -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.slow
 def test_the_whole_journey_in_chromium(site, new_page, tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
     ann, bob = new_page(), new_page(390, 844)  # bob is on a phone
@@ -195,6 +199,7 @@ def test_the_whole_journey_in_chromium(site, new_page, tmp_path):
     assert Path(ARTIFACTS / "home.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_forgot_password_in_chromium(site, new_page, mail_flow):
     """The reset from the login page to a new password, with the link taken from the mail
     the worker sent through the emulator's SES."""

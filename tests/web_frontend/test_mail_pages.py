@@ -5,10 +5,15 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import pytest
+
 from blog_shared import tokens
 from tests import fake_oauth
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tests.web_frontend.test_oauth import start
+
+# The web frontend calls user_api and post_api served by `chalice local` (api_servers).
+pytestmark = pytest.mark.http
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -21,6 +26,7 @@ def reset_link(mail_flow, address: str) -> str:
     return urlsplit(link).path
 
 
+@pytest.mark.slow
 def test_the_whole_reset_flow(browser, second_browser, mail_flow):
     browser.sign_up("ann")
     second_browser.sign_up("ann2")  # another account, whose session must survive
@@ -84,6 +90,7 @@ def test_expired_tampered_and_wrong_purpose_tokens_are_refused(browser, users):
     assert users.login("ann@example.com")
 
 
+@pytest.mark.slow
 def test_an_oauth_account_can_set_a_password(browser, users, mail_flow):
     query = start(browser, "github")
     browser.get(f"/login/github/callback?code={fake_oauth.GOOD_CODE}&state={query['state']}")
@@ -96,6 +103,7 @@ def test_an_oauth_account_can_set_a_password(browser, users, mail_flow):
     assert users.login(email, NEW_PASSWORD)
 
 
+@pytest.mark.slow
 def test_unsubscribe_page_and_one_click(browser, second_browser, users, mail_flow):
     browser.sign_up("ann")
     second_browser.sign_up("bob")

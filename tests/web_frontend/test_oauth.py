@@ -8,6 +8,9 @@ import pytest
 
 from tests import fake_oauth
 
+# The web frontend calls user_api and post_api served by `chalice local` (api_servers).
+pytestmark = pytest.mark.http
+
 
 def start(browser, provider: str, next_page: str = "") -> dict[str, str]:
     response = browser.get(f"/login/{provider}" + (f"?next={next_page}" if next_page else ""))

@@ -11,8 +11,10 @@ from markupsafe import escape
 from PIL import Image
 
 from blog_shared.config import get_settings
-from tests.conftest import PASSWORD
-from tests.web_frontend.conftest import Browser
+from tests.helpers import PASSWORD, Browser
+
+# The web frontend calls user_api and post_api served by `chalice local` (api_servers).
+pytestmark = pytest.mark.http
 
 # -- layout, headers, static files -----------------------------------------------------------------
 
@@ -159,6 +161,7 @@ def write_post(browser: Browser, title: str, content: str = "Some content") -> i
     return int(match.group(1))
 
 
+@pytest.mark.slow
 def test_write_read_update_and_delete_a_post(browser):
     browser.sign_up("ann")
     browser.get("/posts/new")
@@ -185,6 +188,7 @@ def test_write_read_update_and_delete_a_post(browser):
     assert "Page not found" in browser.text()
 
 
+@pytest.mark.slow
 def test_only_the_author_updates_or_deletes(browser, second_browser):
     browser.sign_up("ann")
     post_id = write_post(browser, "Ann's post")
@@ -197,6 +201,7 @@ def test_only_the_author_updates_or_deletes(browser, second_browser):
     assert "Ann&#39;s post" in second_browser.text() and "/update" not in second_browser.text()
 
 
+@pytest.mark.slow
 def test_like_unlike_and_comments(browser, second_browser):
     browser.sign_up("ann")
     post_id = write_post(browser, "Likeable")
@@ -239,6 +244,7 @@ def test_script_in_posts_and_comments_is_shown_as_text(browser):
 # -- users, following, feed, pagination -------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_user_page_follow_unfollow_and_followed_feed(browser, second_browser):
     browser.sign_up("ann")
     write_post(browser, "By ann")
@@ -267,6 +273,7 @@ def test_anonymous_feed_link_goes_to_login(browser):
     assert response.status_code == 303 and response.headers["Location"].startswith("/login")
 
 
+@pytest.mark.slow
 def test_home_pagination_works_on_every_page(browser):
     browser.sign_up("ann")
     for i in range(23):
@@ -393,7 +400,7 @@ def test_logout_by_get_only_asks(browser):
 
 
 def test_an_unexpected_error_is_a_500_page_in_the_layout(browser, monkeypatch):
-    from tests.conftest import app_module
+    from tests.helpers import app_module
 
     main = app_module("web_frontend", "chalicelib.pages.main")
 

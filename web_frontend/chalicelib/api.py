@@ -2,7 +2,7 @@
 
 One ``requests.Session`` per container (kept-alive connections), a timeout on every
 call, and the user's own access token forwarded as ``Authorization: Bearer``. An API
-that cannot be reached (or answers 5xx) raises :class:`ServiceUnavailable`, which the
+that cannot be reached (or answers 5xx) raises :class:`ServiceUnavailableError`, which the
 app shows as a friendly 503 page.
 """
 
@@ -19,7 +19,7 @@ from blog_shared.config import get_settings
 _session = requests.Session()
 
 
-class ServiceUnavailable(ChaliceUnhandledError):
+class ServiceUnavailableError(ChaliceUnhandledError):
     """A backend API is down or broken (shown as a 503 page)."""
 
 
@@ -66,9 +66,9 @@ def call(
             method, base + path, json=json, params=params, headers=headers, timeout=settings.api_timeout
         )
     except requests.RequestException as error:
-        raise ServiceUnavailable(f"{service} API unreachable: {error.__class__.__name__}") from error
+        raise ServiceUnavailableError(f"{service} API unreachable: {error.__class__.__name__}") from error
     if response.status_code >= 500:
-        raise ServiceUnavailable(f"{service} API answered {response.status_code}")
+        raise ServiceUnavailableError(f"{service} API answered {response.status_code}")
     try:
         body = response.json() if response.content else {}
     except ValueError:

@@ -41,11 +41,11 @@ def resize(content: bytes) -> bytes | Rejected:
             if image.width * image.height > MAX_PIXELS:
                 return Rejected("The picture has too many pixels.")
             image.draft("RGB", (1024, 1024))  # JPEG: decode at a reduced size directly
-            image = ImageOps.exif_transpose(image)
-            image.thumbnail((1024, 1024))
-            image = ImageOps.fit(image.convert("RGBA"), SIZE, Image.Resampling.LANCZOS)
+            upright = ImageOps.exif_transpose(image)
+            upright.thumbnail((1024, 1024))
+            square = ImageOps.fit(upright.convert("RGBA"), SIZE, Image.Resampling.LANCZOS)
             flat = Image.new("RGB", SIZE, (255, 255, 255))
-            flat.paste(image, mask=image.getchannel("A"))
+            flat.paste(square, mask=square.getchannel("A"))
             out = io.BytesIO()
             flat.save(out, "JPEG", quality=88, optimize=True)
             return out.getvalue()

@@ -25,7 +25,7 @@ STATE_PURPOSE = "oauth_state"
 STATE_SECONDS = 600
 
 
-class OAuthFailed(Exception):
+class OAuthError(Exception):
     """The provider said no, or what came back cannot be trusted."""
 
 
@@ -52,24 +52,24 @@ def new_state(provider: OAuthProvider, next_page: str) -> tuple[str, str]:
 
 
 def check_state(provider: OAuthProvider, cookie: str | None, returned: str | None) -> str:
-    """The ``next`` page saved with the state; OAuthFailed when the state does not match."""
+    """The ``next`` page saved with the state; OAuthError when the state does not match."""
     try:
         claims = tokens.decode(cookie or "", STATE_PURPOSE)
     except tokens.TokenError:
-        raise OAuthFailed("missing or expired state") from None
+        raise OAuthError("missing or expired state") from None
     expected = str(claims.extra.get("state", ""))
     if claims.subject != provider.name or not returned or not hmac.compare_digest(expected, returned):
-        raise OAuthFailed("state mismatch")
+        raise OAuthError("state mismatch")
     return str(claims.extra.get("next") or "/")
 
 
 def _json(response: requests.Response) -> Any:
     if response.status_code != 200:
-        raise OAuthFailed(f"provider answered {response.status_code}")
+        raise OAuthError(f"provider answered {response.status_code}")
     try:
         return response.json()
     except ValueError:
-        raise OAuthFailed("provider answered something other than JSON") from None
+        raise OAuthError("provider answered something other than JSON") from None
 
 
 def verified_identity(provider: OAuthProvider, code: str) -> tuple[str, str]:
@@ -92,7 +92,7 @@ def verified_identity(provider: OAuthProvider, code: str) -> tuple[str, str]:
         )
         access_token = grant.get("access_token") if isinstance(grant, dict) else None
         if not access_token:
-            raise OAuthFailed("no access token")
+            raise OAuthError("no access token")
         auth = {"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
         profile = _json(requests.get(provider.profile_url, headers=auth, timeout=timeout))
         if provider.emails_url:  # GitHub: the primary, verified address
@@ -106,9 +106,9 @@ def verified_identity(provider: OAuthProvider, code: str) -> tuple[str, str]:
             email = profile.get("email") if profile.get("email_verified") is True else None
             hint = profile.get("given_name") or profile.get("name") or (email or "").split("@")[0]
     except requests.RequestException as error:
-        raise OAuthFailed(f"provider unreachable: {error.__class__.__name__}") from error
+        raise OAuthError(f"provider unreachable: {error.__class__.__name__}") from error
     if not email:
-        raise OAuthFailed("no verified email")
+        raise OAuthError("no verified email")
     return str(email), str(hint)
 
 

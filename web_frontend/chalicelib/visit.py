@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import secrets
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from typing import Any
@@ -29,8 +30,6 @@ CSRF_COOKIE = "csrf"
 FLASH_COOKIE = "flash"
 FLASH_PURPOSE = "flash"
 REMEMBER_SECONDS = 30 * 24 * 3600
-
-_current = threading.local()
 
 
 @dataclass
@@ -111,10 +110,20 @@ class Visit:
         return self.set_cookies.pop(before)
 
 
+class _Current(threading.local):
+    """The visit of the request this thread is handling (set by :func:`start`)."""
+
+    visit: Visit
+
+
+_current = _Current()
+
+
 def _parse_cookies(request: Request) -> dict[str, str]:
     jar: SimpleCookie = SimpleCookie()
+    headers: Mapping[str, str] = request.headers or {}
     try:
-        jar.load((request.headers or {}).get("cookie", ""))
+        jar.load(headers.get("cookie", ""))
     except Exception:  # noqa: BLE001 - a malformed Cookie header means no cookies, not a 500
         return {}
     return {name: morsel.value for name, morsel in jar.items()}

@@ -10,21 +10,22 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from chalice.app import Chalice, ChaliceUnhandledError, Response
+from chalice.app import Chalice, ChaliceUnhandledError, Request, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from python_multipart import parse_form
+from python_multipart.multipart import Field, File
 
 from blog_shared.config import get_settings
 from blog_shared.http import new_app
 
 from . import visit as visits
-from .api import ApiResponse, ServiceUnavailable
+from .api import ApiResponse, ServiceUnavailableError
 
 log = logging.getLogger("blog.web")
 HERE = Path(__file__).resolve().parent
@@ -60,7 +61,7 @@ class PageError(ChaliceUnhandledError):
         self.message = message
 
 
-class LoginRequired(ChaliceUnhandledError):
+class LoginRequiredError(ChaliceUnhandledError):
     """Send the visitor to the login page, and back to ``location`` after."""
 
     def __init__(self, location: str) -> None:
@@ -72,7 +73,7 @@ def login_required() -> visits.Visit:
     """The visit of a logged-in user; anyone else is sent to log in first."""
     visit = visits.current()
     if visit.user is None:
-        raise LoginRequired(url("/login", next=(visit.request.context or {}).get("path", "/")))
+        raise LoginRequiredError(url("/login", next=(visit.request.context or {}).get("path", "/")))
     return visit
 
 
@@ -121,6 +122,17 @@ def redirect(location: str, message: str | None = None, category: str = "info") 
     return Response(body="", status_code=303, headers={"Location": location})
 
 
+def query_params(request: Request) -> Mapping[str, str]:
+    """The request's query string (the last value of a repeated parameter); empty when none."""
+    return request.query_params or {}
+
+
+def header(request: Request, name: str) -> str:
+    """A request header (any case), "" when absent."""
+    headers: Mapping[str, str] = request.headers or {}
+    return headers.get(name, "")
+
+
 def url(path: str, **query: Any) -> str:
     params = {k: v for k, v in query.items() if v not in (None, "")}
     return f"{path}?{urlencode(params)}" if params else path
@@ -164,27 +176,29 @@ def form() -> dict[str, Any]:
     if visit.form is not None:
         return visit.form
     request = visit.request
-    raw = request.raw_body or b""
+    body = request.raw_body or b""
+    raw = body.encode() if isinstance(body, str) else body  # Chalice gives bytes; typed str | bytes
     if len(raw) > MAX_FORM_BYTES:
         raise PageError(413, "That form is too large (pictures may be at most 2 MB).")
     fields: dict[str, Any] = {}
-    content_type = (request.headers or {}).get("content-type", "")
+    content_type = header(request, "content-type")
     kind = content_type.split(";")[0].strip().lower()
     if raw and kind == "application/x-www-form-urlencoded":
         fields = dict(parse_qsl(raw.decode(errors="replace"), keep_blank_values=True))
     elif raw and kind == "multipart/form-data":
 
-        def on_field(field: Any) -> None:
+        def on_field(field: Field) -> None:
             if field.field_name is not None:
                 fields[field.field_name.decode(errors="replace")] = (field.value or b"").decode(errors="replace")
 
-        def on_file(file: Any) -> None:
+        def on_file(file: File) -> None:
             file.file_object.seek(0)
             content = file.file_object.read()
+            field_name = file.field_name
             # Only the picture field takes a file; a file anywhere else is ignored.
-            if content and file.field_name in UPLOAD_FIELDS:
+            if content and field_name is not None and field_name in UPLOAD_FIELDS:
                 name = (file.file_name or b"").decode(errors="replace")
-                fields[file.field_name.decode(errors="replace")] = Upload(name, content)
+                fields[field_name.decode(errors="replace")] = Upload(name, content)
 
         try:
             parse_form(
@@ -249,11 +263,11 @@ def _handle(event: Any, get_response: Callable[[Any], Response]) -> Response:
             response = get_response(event)
             if response.status_code >= 500 and isinstance(response.body, dict):
                 response = _error_page(500)  # Chalice's own answer to an unexpected exception
-    except LoginRequired as error:
+    except LoginRequiredError as error:
         response = redirect(error.location, "Please log in to access this page.", "info")
     except PageError as error:
         response = _error_page(error.status, error.message)
-    except ServiceUnavailable as error:
+    except ServiceUnavailableError as error:
         log.warning("%s", error)
         response = _error_page(503)
     cookies = visit.outgoing_cookies()

@@ -9,7 +9,7 @@ from chalice.app import Blueprint, Response
 from blog_shared.config import get_settings
 
 from .. import api, oauth, visit
-from ..web import PAGE_TYPES, PageError, form, form_errors, redirect, render, safe_next
+from ..web import PAGE_TYPES, PageError, form, form_errors, query_params, redirect, render, safe_next
 
 log = logging.getLogger("blog.web")
 
@@ -27,7 +27,7 @@ def oauth_start(provider: str) -> Response:
     if chosen is None:
         raise PageError(404, "That sign-in method is not available.")
     me = visit.current()
-    next_page = safe_next((bp.current_request.query_params or {}).get("next"), default="/")
+    next_page = safe_next(query_params(bp.current_request).get("next"), default="/")
     state, cookie = oauth.new_state(chosen, next_page)
     me.set_cookie(oauth.STATE_COOKIE, cookie, oauth.STATE_SECONDS)
     return Response(body="", status_code=303, headers={"Location": oauth.authorization_url(chosen, state)})
@@ -39,14 +39,14 @@ def oauth_callback(provider: str) -> Response:
     if chosen is None:
         raise PageError(404, "That sign-in method is not available.")
     me = visit.current()
-    query = bp.current_request.query_params or {}
+    query = query_params(bp.current_request)
     me.set_cookie(oauth.STATE_COOKIE, "", 0)  # a state is good for one try
     try:
         next_page = oauth.check_state(chosen, me.cookies.get(oauth.STATE_COOKIE), query.get("state"))
         if query.get("error") or not query.get("code"):
-            raise oauth.OAuthFailed(query.get("error") or "no code")
+            raise oauth.OAuthError(query.get("error") or "no code")
         email, hint = oauth.verified_identity(chosen, query["code"])
-    except oauth.OAuthFailed as error:
+    except oauth.OAuthError as error:
         log.info("%s sign-in refused: %s", provider, error)
         return redirect("/login", f"Signing in with {provider.capitalize()} did not work. Please try again.", "danger")
     answer = oauth.sign_in(chosen, email, hint)
@@ -74,14 +74,20 @@ def register() -> Response:
             if answer.status == 201:
                 return redirect("/login", "Your account has been created! You are now able to log in.", "success")
             errors = form_errors(answer, "username")
-    return render("register.html", errors=errors, oauth_providers=oauth_providers(), **fields)
+    return render(
+        "register.html",
+        errors=errors,
+        oauth_providers=oauth_providers(),
+        username=fields["username"],
+        email=fields["email"],
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"], content_types=PAGE_TYPES)
 def login() -> Response:
     request = bp.current_request
     me = visit.current()
-    next_page = safe_next((request.query_params or {}).get("next"), default="")
+    next_page = safe_next(query_params(request).get("next"), default="")
     if me.user is not None:
         return redirect(next_page or "/")
     email, remember = "", False

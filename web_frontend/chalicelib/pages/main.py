@@ -7,7 +7,7 @@ import mimetypes
 from chalice.app import Blueprint, Response
 
 from .. import api, visit
-from ..web import HERE, PageError, redirect, render, url
+from ..web import HERE, PageError, query_params, redirect, render, url
 
 bp = Blueprint(__name__)
 PER_PAGE = 5
@@ -32,8 +32,12 @@ def page_links(page: int, pages: int) -> list[int | None]:
 
 @bp.route("/", methods=["GET"])
 def home() -> Response:
-    request = bp.current_request
-    query = request.query_params or {}
+    return _home()
+
+
+def _home() -> Response:
+    """All posts, or with ?user= the posts of the people the user follows."""
+    query = query_params(bp.current_request)
     page = page_number(query.get("page"))
     me = visit.current()
     params: dict[str, object] = {"page": page, "per_page": PER_PAGE}
@@ -60,7 +64,7 @@ def home() -> Response:
 
 @bp.route("/home", methods=["GET"])
 def home_alias() -> Response:
-    return home()
+    return _home()
 
 
 @bp.route("/about", methods=["GET"])

@@ -20,7 +20,8 @@ def fetch_post(raw_id: str) -> dict[str, Any]:
         raise PageError(404, "That post does not exist (or not any more).")
     if not answer.ok:
         raise PageError(400, answer.message)
-    return answer.data
+    post: dict[str, Any] = answer.data
+    return post
 
 
 def authored(raw_id: str) -> tuple[visit.Visit, dict[str, Any]]:

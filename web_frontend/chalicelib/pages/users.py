@@ -8,7 +8,18 @@ from urllib.parse import quote
 from chalice.app import Blueprint, Response
 
 from .. import api, avatars, visit
-from ..web import PAGE_TYPES, PageError, Upload, form, form_errors, login_required, redirect, render, url
+from ..web import (
+    PAGE_TYPES,
+    PageError,
+    Upload,
+    form,
+    form_errors,
+    login_required,
+    query_params,
+    redirect,
+    render,
+    url,
+)
 from .main import PER_PAGE, page_links, page_number
 
 bp = Blueprint(__name__)
@@ -55,7 +66,7 @@ def account() -> Response:
 @bp.route("/users/{username}/posts", methods=["GET"])
 def user_posts(username: str) -> Response:
     me = visit.current()
-    page = page_number((bp.current_request.query_params or {}).get("page"))
+    page = page_number(query_params(bp.current_request).get("page"))
     answer = api.call(
         "posts", "GET", "/posts", token=me.token, params={"author": username, "page": page, "per_page": PER_PAGE}
     )

@@ -1,0 +1,270 @@
+"""What the tests share besides fixtures: the password every test user has, the JSON client
+over the in-process APIs, the mail pipeline as the tests see it, a cookie-keeping client for
+the web frontend, and the apps' loader. Tests import these from here; conftest.py holds only
+fixtures (a conftest is not meant to be imported)."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+from chalice.test import Client
+
+from blog_shared import aws as aws_clients
+from blog_shared import db, mail, tokens
+from blog_shared.config import get_settings
+from devtools import aws
+from devtools.apps import REPO, app_module, load_app
+
+PASSWORD = "correct horse battery"
+SES_SENDER = "Serverless Blog <no-reply@blog.test>"
+__all__ = ["PASSWORD", "REPO", "SES_SENDER", "Api", "Browser", "MailFlow", "app_module", "load_app", "reset_caches"]
+
+
+def reset_caches() -> None:
+    """Forget what was read from the environment (settings, signing key, AWS clients, engine)."""
+    get_settings.cache_clear()
+    tokens.signing_key.cache_clear()
+    aws_clients.client.cache_clear()
+    mail.queue_url.cache_clear()
+    db.reset_engine()
+
+
+class Api:
+    """A thin JSON client over ``chalice.test.Client``."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        token: str | None = None,
+        raw: bytes | str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        all_headers = {"Content-Type": "application/json", **(headers or {})}
+        if token:
+            all_headers["Authorization"] = f"Bearer {token}"
+        payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        return getattr(self.client.http, method.lower())(path, headers=all_headers, body=payload)
+
+    def get(self, path: str, **kw: Any) -> Any:
+        return self.call("GET", path, **kw)
+
+    def post(self, path: str, body: Any = None, **kw: Any) -> Any:
+        return self.call("POST", path, body, **kw)
+
+    def put(self, path: str, body: Any = None, **kw: Any) -> Any:
+        return self.call("PUT", path, body, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Any:
+        return self.call("DELETE", path, **kw)
+
+    # The few steps almost every test needs.
+    def register(self, username: str, email: str | None = None, password: str = PASSWORD) -> dict[str, Any]:
+        response = self.post(
+            "/users", {"username": username, "email": email or f"{username}@example.com", "password": password}
+        )
+        assert response.status_code == 201, response.json_body
+        return response.json_body["data"]
+
+    def login(self, email: str, password: str = PASSWORD) -> str:
+        response = self.post("/user-auth", {"email": email, "password": password})
+        assert response.status_code == 200, response.json_body
+        return response.json_body["access_token"]
+
+    def register_and_login(self, username: str) -> tuple[dict[str, Any], str]:
+        user = self.register(username)
+        return user, self.login(user["email"])
+
+
+class MailFlow:
+    """The mail pipeline as the tests see it: the queue the apps publish to, the dev worker
+    feeding user_api's SQS handler, and the mail the emulator's SES accepted."""
+
+    def __init__(self, endpoint: str, queue_url: str, handler: Any) -> None:
+        from devtools.worker import Worker
+
+        self.endpoint = endpoint
+        self.sqs = aws.client("sqs", endpoint)
+        self.queue_url = queue_url
+        self.dlq_url = self.sqs.get_queue_url(QueueName=queue_url.rsplit("/", 1)[1] + "-dlq")["QueueUrl"]
+        for url in (self.queue_url, self.dlq_url):
+            self.empty(url)
+        self.worker = Worker(handler, queue_url, endpoint)
+        self.handler = handler
+        self._seen = len(self.all_sent())
+
+    def empty(self, url: str) -> None:
+        """Delete what earlier tests left, also what is in flight (PurgeQueue is allowed once a
+        minute); in-flight messages come back within the test queues' 1 s visibility timeout."""
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            batch = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            if batch:
+                entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)]
+                self.sqs.delete_message_batch(QueueUrl=url, Entries=entries)
+            elif self.pending(url) == 0:
+                return
+            else:
+                time.sleep(0.3)
+        raise AssertionError(f"{url} did not empty")
+
+    def pending(self, url: str) -> int:
+        """Messages on the queue: visible, in flight or delayed (read in one call, so a message
+        turning visible between two reads is not missed)."""
+        names = [
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        ]
+        attributes = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+        return sum(int(attributes.get(name, 0)) for name in names)
+
+    def all_sent(self) -> list[Any]:
+        """Mail the tests' sender sent (a `make dev` may share the emulator)."""
+        from devtools.mailbox import sent_mails
+
+        return [mail for mail in sent_mails(self.endpoint) if SES_SENDER in mail.headers.get("From", "")]
+
+    def sent(self) -> list[Any]:
+        """Mail sent since this test began."""
+        return self.all_sent()[self._seen :]
+
+    def queued(self, url: str | None = None) -> list[dict[str, Any]]:
+        """The messages waiting on the queue (received and made visible again at once)."""
+        url = url or self.queue_url
+        messages: dict[str, dict[str, Any]] = {}
+        for _ in range(5):
+            answer = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30)
+            batch = answer.get("Messages", [])
+            if not batch:
+                break
+            messages.update({m["MessageId"]: m for m in batch})
+        for message in messages.values():
+            self.sqs.change_message_visibility(
+                QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
+        return [json.loads(m["Body"]) for m in messages.values()]
+
+    def worker_event(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        """The SQS event Lambda would pass for these received messages."""
+        from devtools.worker import sqs_event
+
+        return sqs_event(messages, self.worker.queue_arn, aws.FAKE_CREDENTIALS["AWS_REGION"])
+
+    def deliver(self, max_polls: int = 20) -> None:
+        """Run the worker until the queue is empty (waiting out retries)."""
+        for _ in range(max_polls):
+            batch = self.worker.poll_once(wait_seconds=0)
+            if batch.received == 0:
+                if self.pending(self.queue_url) == 0:
+                    return
+                time.sleep(0.5)
+        raise AssertionError(f"the queue still had messages after {max_polls} polls")
+
+
+class Browser:
+    """The web frontend in-process (``chalice.test.Client``) with a cookie jar like a browser's."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.cookies: dict[str, str] = {}
+        self.last: Any = None
+
+    def _store(self, response: Any) -> None:
+        raw = response.headers.get("Set-Cookie") or response.headers.get("set-cookie")
+        for line in [raw] if isinstance(raw, str) else raw or []:
+            name, _, rest = line.partition("=")
+            value = rest.split(";", 1)[0]
+            if "Max-Age=0" in line:
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value
+
+    def request(self, method: str, path: str, body: bytes | str | None = None, headers: dict | None = None) -> Any:
+        all_headers = dict(headers or {})
+        if self.cookies:
+            all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        response = getattr(self.client.http, method.lower())(path, headers=all_headers, body=body)
+        self._store(response)
+        self.last = response
+        return response
+
+    def get(self, path: str) -> Any:
+        return self.request("GET", path)
+
+    def csrf(self) -> str:
+        """The CSRF token of the last page (fetching the home page if there is none yet)."""
+        no_token = self.last is None or b'name="csrf_token"' not in (self.last.body or b"")
+        if no_token and self.get("/login").status_code == 303:  # logged in: the logout form has one
+            self.get("/")
+        match = re.search(rb'name="csrf_token" value="([0-9a-f]+)"', self.last.body)
+        assert match, "no CSRF token on the page"
+        return match.group(1).decode()
+
+    def post(self, path: str, fields: dict[str, str] | None = None, csrf: str | None = None) -> Any:
+        data = {"csrf_token": self.csrf() if csrf is None else csrf, **(fields or {})}
+        return self.request("POST", path, urlencode(data), {"Content-Type": "application/x-www-form-urlencoded"})
+
+    def post_multipart(
+        self, path: str, fields: dict[str, str], files: dict[str, tuple[str, bytes, str]], with_csrf: bool = True
+    ) -> Any:
+        boundary = "----blogtestboundary7MA4YWxkTrZu0gW"
+        parts = []
+        for name, value in (({"csrf_token": self.csrf()} if with_csrf else {}) | fields).items():
+            parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+        for name, (filename, content, content_type) in files.items():
+            parts.append(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                f"Content-Type: {content_type}\r\n\r\n".encode()
+                + content
+                + b"\r\n"
+            )
+        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        return self.request("POST", path, body, {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+
+    def register(self, username: str) -> Any:
+        return self.post(
+            "/register",
+            {
+                "username": username,
+                "email": f"{username}@example.com",
+                "password": PASSWORD,
+                "confirm_password": PASSWORD,
+            },
+        )
+
+    def login(self, username: str, remember: bool = False) -> Any:
+        fields = {"email": f"{username}@example.com", "password": PASSWORD}
+        if remember:
+            fields["remember"] = "y"
+        return self.post("/login", fields)
+
+    def sign_up(self, username: str) -> Browser:
+        assert self.register(username).status_code == 303
+        assert self.login(username).status_code == 303
+        return self
+
+    def follow_redirect(self) -> Any:
+        location = self.last.headers["Location"]
+        return self.get(location)
+
+    def text(self) -> str:
+        return (self.last.body or b"").decode()
+
+    def page(self, path: str) -> str:
+        """GET ``path`` and return the page's text."""
+        self.get(path)
+        return self.text()
+
+    def redirected_page(self) -> str:
+        """Follow the last redirect and return the page's text."""
+        self.follow_redirect()
+        return self.text()
