@@ -1,5 +1,5 @@
 """The local AWS emulator: LocalStack if one answers at AWS_ENDPOINT_URL, else moto's
-server started on 127.0.0.1:4566 (LocalStack's port, so localstack-client finds it)."""
+server started on 127.0.0.1:4566 (LocalStack's port, so tools made for LocalStack find it too)."""
 
 from __future__ import annotations
 

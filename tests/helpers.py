@@ -1,27 +1,34 @@
 """What the tests share besides fixtures: the password every test user has, the JSON client
 over the in-process APIs, the mail pipeline as the tests see it, a cookie-keeping client for
-the web frontend, and the apps' loader. Tests import these from here; conftest.py holds only
-fixtures (a conftest is not meant to be imported)."""
+the web frontend, the apps' loader, and small steps several test modules take (a user over
+HTTP, a post, an OAuth start, the OpenAPI route check, reading a requirements file). Tests
+import these from here; conftest.py holds only fixtures (a conftest is not meant to be
+imported)."""
 
 from __future__ import annotations
 
 import json
 import re
 import time
+from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
+import requests
 from chalice.test import Client
+from packaging.requirements import Requirement
 
 from blog_shared import aws as aws_clients
 from blog_shared import db, mail, tokens
 from blog_shared.config import get_settings
 from devtools import aws
-from devtools.apps import REPO, app_module, load_app
+from devtools.apps import REPO as REPO  # re-exported: tests import them from here
+from devtools.apps import app_module as app_module
+from devtools.apps import load_app as load_app
+from tests import fake_oauth
 
 PASSWORD = "correct horse battery"
 SES_SENDER = "Serverless Blog <no-reply@blog.test>"
-__all__ = ["PASSWORD", "REPO", "SES_SENDER", "Api", "Browser", "MailFlow", "app_module", "load_app", "reset_caches"]
 
 
 def reset_caches() -> None:
@@ -268,3 +275,58 @@ class Browser:
         """Follow the last redirect and return the page's text."""
         self.follow_redirect()
         return self.text()
+
+
+def register_over_http(base: str, name: str) -> tuple[dict, str]:
+    created = requests.post(
+        f"{base}/users", json={"username": name, "email": f"{name}@example.com", "password": PASSWORD}, timeout=10
+    )
+    assert created.status_code == 201, created.text
+    login = requests.post(f"{base}/user-auth", json={"email": f"{name}@example.com", "password": PASSWORD}, timeout=10)
+    assert login.status_code == 200, login.text
+    return created.json()["data"], login.json()["access_token"]
+
+
+def write_post(posts, token, title="Hello", content="World", **extra):
+    response = posts.post("/posts", {"title": title, "content": content, **extra}, token=token)
+    assert response.status_code == 201, response.json_body
+    return response.json_body["data"]
+
+
+def documented_routes(api) -> set[tuple[str, str]]:
+    spec = api.get("/openapi.json").json_body
+    return {(path, method) for path, operations in spec["paths"].items() for method in operations}
+
+
+def assert_documents_every_route(api, app) -> None:
+    response = api.get("/openapi.json")
+    assert response.status_code == 200
+    spec = response.json_body
+    assert spec["openapi"].startswith("3.")
+    assert spec["info"]["title"]
+    routes = {(path, method.lower()) for path, methods in app.routes.items() for method in methods}
+    assert len(routes) >= 5
+    assert routes <= documented_routes(api)
+    for operations in spec["paths"].values():
+        for operation in operations.values():
+            assert operation["summary"] and operation["responses"]
+
+
+def start_oauth(browser, provider: str, next_page: str = "") -> dict[str, str]:
+    response = browser.get(f"/login/{provider}" + (f"?next={next_page}" if next_page else ""))
+    assert response.status_code == 303
+    query = {k: v[0] for k, v in parse_qs(urlsplit(response.headers["Location"]).query).items()}
+    assert query["client_id"] == fake_oauth.CLIENT_ID
+    assert query["redirect_uri"] == f"http://blog.test/login/{provider}/callback"
+    assert len(query["state"]) > 20
+    return query
+
+
+def requirements(path: Path) -> list[Requirement]:
+    """The requirement lines of a generated file (hash continuation lines and comments skipped)."""
+    lines = [line.split(" \\")[0].strip() for line in path.read_text().splitlines()]
+    return [Requirement(line) for line in lines if line and not line.startswith(("#", "--"))]
+
+
+def applies(requirement: Requirement) -> bool:
+    return requirement.marker is None or requirement.marker.evaluate()

@@ -5,27 +5,16 @@ from __future__ import annotations
 
 import importlib.metadata
 import re
-from pathlib import Path
 
 import pytest
-from packaging.requirements import Requirement
 
 from devtools import lock
+from tests.helpers import applies, requirements
 
 REPO = lock.REPO
 APP_REQUIREMENTS = [name for name in lock.EXPORTS if name != "requirements-dev.txt"]
 # The pure-Python crypto python-jose falls back to without its cryptography backend.
 NEVER_INSTALLED = {"ecdsa", "rsa", "pyasn1"}
-
-
-def requirements(path: Path) -> list[Requirement]:
-    """The requirement lines of a generated file (hash continuation lines and comments skipped)."""
-    lines = [line.split(" \\")[0].strip() for line in path.read_text().splitlines()]
-    return [Requirement(line) for line in lines if line and not line.startswith(("#", "--"))]
-
-
-def applies(requirement: Requirement) -> bool:
-    return requirement.marker is None or requirement.marker.evaluate()
 
 
 def test_the_lock_and_every_requirements_file_are_current() -> None:

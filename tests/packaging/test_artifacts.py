@@ -15,6 +15,7 @@ import pytest
 from packaging.utils import canonicalize_name as canonical
 
 from devtools.package import REPO, package
+from tests.helpers import applies, requirements
 
 # Every test here builds (once per module) and runs a deployment artifact: seconds to minutes.
 pytestmark = [pytest.mark.packaging, pytest.mark.slow]
@@ -248,7 +249,6 @@ def test_an_artifact_carries_exactly_its_locked_requirements(app, request):
     """What `chalice package` put in the zip is the app's requirements.txt (from uv.lock), at
     those versions, and nothing pip would have resolved besides (python-jose's pure-Python
     backends stay out)."""
-    from tests.test_dependencies import applies, requirements
 
     archive_path = request.getfixturevalue(f"{app}_zip")
     with zipfile.ZipFile(archive_path) as archive:

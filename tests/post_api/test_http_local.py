@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
+from tests.helpers import register_over_http
 from tests.servers import start_chalice_local, stop
-from tests.user_api.test_http_local import register
 
 pytestmark = pytest.mark.http
 
@@ -29,7 +29,7 @@ def servers(app_environment, tmp_path_factory) -> Iterator[tuple[str, str]]:
 @pytest.mark.slow
 def test_the_original_calls_with_a_token_from_user_api(servers):
     user_base, post_base = servers
-    ann, token = register(user_base, "ann")
+    ann, token = register_over_http(user_base, "ann")
     auth = {"Authorization": f"Bearer {token}"}
     anonymous = requests.post(
         f"{post_base}/posts", json={"user_id": ann["id"], "title": "Hi", "content": "c"}, timeout=10
@@ -62,7 +62,7 @@ def test_the_original_calls_with_a_token_from_user_api(servers):
 @pytest.mark.slow
 def test_fifty_concurrent_likes_from_fifty_users_count_fifty(servers):
     user_base, post_base = servers
-    _, author_token = register(user_base, "author")
+    _, author_token = register_over_http(user_base, "author")
     post = requests.post(
         f"{post_base}/posts",
         json={"title": "Like me", "content": "please"},
@@ -70,7 +70,7 @@ def test_fifty_concurrent_likes_from_fifty_users_count_fifty(servers):
         timeout=10,
     ).json()["data"]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        fans = list(pool.map(lambda i: register(user_base, f"liker{i}")[1], range(50)))
+        fans = list(pool.map(lambda i: register_over_http(user_base, f"liker{i}")[1], range(50)))
 
     def like(token: str) -> int:
         url = f"{post_base}/posts/{post['id']}/likes"

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.post_api.test_posts import write
+from tests.helpers import write_post
 
 
 @pytest.mark.slow
 def test_like_is_once_per_user_and_unlike_takes_it_back(users, posts):
     _, ann_token = users.register_and_login("ann")
     _, bob_token = users.register_and_login("bob")
-    post = write(posts, ann_token)
+    post = write_post(posts, ann_token)
     for _ in range(3):
         liked = posts.post(f"/posts/{post['id']}/likes", token=bob_token)
         assert liked.status_code == 201
@@ -26,7 +26,7 @@ def test_like_is_once_per_user_and_unlike_takes_it_back(users, posts):
 def test_likes_need_a_token_and_your_own_user_id(users, posts):
     _, ann_token = users.register_and_login("ann")
     bob = users.register("bob")
-    post = write(posts, ann_token)
+    post = write_post(posts, ann_token)
     assert posts.post(f"/posts/{post['id']}/likes").status_code == 401
     assert posts.delete(f"/posts/{post['id']}/likes").status_code == 401
     assert posts.post(f"/posts/{post['id']}/likes", {"user_id": bob["id"]}, token=ann_token).status_code == 403
@@ -37,7 +37,7 @@ def test_likes_need_a_token_and_your_own_user_id(users, posts):
 def test_comment_on_a_post(users, posts):
     _, ann_token = users.register_and_login("ann")
     bob, bob_token = users.register_and_login("bob")
-    post = write(posts, ann_token)
+    post = write_post(posts, ann_token)
     response = posts.post(f"/posts/{post['id']}/comments", {"text": "  Nice post  "}, token=bob_token)
     assert response.status_code == 201
     comment = response.json_body["data"]
@@ -48,7 +48,7 @@ def test_comment_on_a_post(users, posts):
 @pytest.mark.parametrize("body", [{}, {"text": ""}, {"text": "   "}, {"text": "x" * 2001}, {"text": ["a"]}])
 def test_comment_validation(users, posts, body):
     _, token = users.register_and_login("ann")
-    post = write(posts, token)
+    post = write_post(posts, token)
     response = posts.post(f"/posts/{post['id']}/comments", body, token=token)
     assert response.status_code == 400 and response.json_body["errors"]
 
@@ -57,7 +57,7 @@ def test_comment_validation(users, posts, body):
 def test_comment_authorization(users, posts):
     _, ann_token = users.register_and_login("ann")
     bob = users.register("bob")
-    post = write(posts, ann_token)
+    post = write_post(posts, ann_token)
     assert posts.post(f"/posts/{post['id']}/comments", {"text": "hi"}).status_code == 401
     other = posts.post(f"/posts/{post['id']}/comments", {"text": "hi", "user_id": bob["id"]}, token=ann_token)
     assert other.status_code == 403
@@ -69,7 +69,7 @@ def test_delete_comment_by_its_author_or_the_posts_author_only(users, posts):
     _, ann_token = users.register_and_login("ann")  # the post's author
     _, bob_token = users.register_and_login("bob")  # the commenter
     _, carl_token = users.register_and_login("carl")  # neither
-    post = write(posts, ann_token)
+    post = write_post(posts, ann_token)
     first = posts.post(f"/posts/{post['id']}/comments", {"text": "one"}, token=bob_token).json_body["data"]
     second = posts.post(f"/posts/{post['id']}/comments", {"text": "two"}, token=bob_token).json_body["data"]
     path = f"/posts/{post['id']}/comments"
@@ -85,6 +85,6 @@ def test_delete_comment_by_its_author_or_the_posts_author_only(users, posts):
 
 def test_a_comment_is_only_found_under_its_own_post(users, posts):
     _, token = users.register_and_login("ann")
-    one, two = write(posts, token), write(posts, token)
+    one, two = write_post(posts, token), write_post(posts, token)
     comment = posts.post(f"/posts/{one['id']}/comments", {"text": "hi"}, token=token).json_body["data"]
     assert posts.delete(f"/posts/{two['id']}/comments/{comment['id']}", token=token).status_code == 404

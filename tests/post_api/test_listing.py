@@ -12,8 +12,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.dialects import postgresql
 
 from blog_shared import db
-from tests.helpers import app_module
-from tests.post_api.test_posts import write
+from tests.helpers import app_module, write_post
 
 
 def seed_posts(database_url: str, counts: dict[int, int]) -> None:
@@ -61,7 +60,7 @@ def titles(response) -> list[str]:
 def test_list_newest_first_with_pagination_meta(users, posts):
     _, token = users.register_and_login("ann")
     for i in range(12):
-        write(posts, token, f"t{i}")
+        write_post(posts, token, f"t{i}")
     first = posts.get("/posts")
     assert first.status_code == 200
     assert titles(first) == [f"t{i}" for i in range(11, 1, -1)]
@@ -80,10 +79,10 @@ def test_author_filter_and_user_feed(users, posts):
     ann, ann_token = users.register_and_login("ann")
     _, bob_token = users.register_and_login("bob")
     _, carl_token = users.register_and_login("carl")
-    write(posts, ann_token, "ann-1")
-    write(posts, bob_token, "bob-1")
-    write(posts, carl_token, "carl-1")
-    write(posts, ann_token, "ann-2")
+    write_post(posts, ann_token, "ann-1")
+    write_post(posts, bob_token, "bob-1")
+    write_post(posts, carl_token, "carl-1")
+    write_post(posts, ann_token, "ann-2")
     users.post(f"/user-follow/{ann['id']}/bob", token=ann_token)
 
     by_author = posts.get("/posts?author=ann")
@@ -158,7 +157,7 @@ def test_cursor_pages_return_every_post_once_while_posts_arrive(users, posts, da
     response = posts.get("/posts?per_page=5")
     while True:
         seen += [(p["title"], p["author"]["id"]) for p in response.json_body["data"]["posts"]]
-        write(posts, token, "arrived meanwhile")  # newer than everything: must not shift the pages
+        write_post(posts, token, "arrived meanwhile")  # newer than everything: must not shift the pages
         cursor = response.json_body["next_cursor"]
         if cursor is None:
             break

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.post_api.test_posts import write
+from tests.helpers import write_post
 
 # Each test waits on the mail pipeline (the emulator's SQS and SES, through the worker).
 pytestmark = pytest.mark.slow
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 def test_a_like_by_someone_else_mails_the_author_once(users, posts, mail_flow):
     _, ann_token = users.register_and_login("ann")
     bob, bob_token = users.register_and_login("bob")
-    post = write(posts, ann_token)
+    post = write_post(posts, ann_token)
     mail_flow.deliver()
     seen = len(mail_flow.sent())
 
@@ -37,7 +37,7 @@ def test_a_like_by_someone_else_mails_the_author_once(users, posts, mail_flow):
 def test_a_comment_by_someone_else_mails_the_author(users, posts, mail_flow):
     _, ann_token = users.register_and_login("ann")
     _, bob_token = users.register_and_login("bob")
-    post = write(posts, ann_token)
+    post = write_post(posts, ann_token)
     mail_flow.deliver()
     seen = len(mail_flow.sent())
 
@@ -60,7 +60,7 @@ def test_a_comment_by_someone_else_mails_the_author(users, posts, mail_flow):
 def test_no_mail_for_a_post_deleted_before_the_mail_went_out(users, posts, mail_flow, database_url):
     _, ann_token = users.register_and_login("ann")
     _, bob_token = users.register_and_login("bob")
-    post = write(posts, ann_token)
+    post = write_post(posts, ann_token)
     mail_flow.deliver()
     seen = len(mail_flow.sent())
     posts.post(f"/posts/{post['id']}/likes", token=bob_token)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.user_api.test_openapi import assert_documents_every_route, documented_routes
+from tests.helpers import assert_documents_every_route, documented_routes
 
 
 def test_every_route_is_in_the_openapi_document(posts, post_api_app):

@@ -5,12 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, text
 
-
-def write(posts, token, title="Hello", content="World", **extra):
-    response = posts.post("/posts", {"title": title, "content": content, **extra}, token=token)
-    assert response.status_code == 201, response.json_body
-    return response.json_body["data"]
-
+from tests.helpers import write_post
 
 # POST /posts ---------------------------------------------------------------------------------------
 
@@ -60,7 +55,7 @@ def test_create_validation(users, posts, body, field):
 
 def test_title_of_100_and_content_of_20000_characters_are_fine(users, posts):
     _, token = users.register_and_login("ann")
-    post = write(posts, token, "x" * 100, "y" * 20000)
+    post = write_post(posts, token, "x" * 100, "y" * 20000)
     assert len(post["title"]) == 100
 
 
@@ -76,7 +71,7 @@ def test_malformed_json_is_400(users, posts):
 def test_get_post_with_comments_and_liked_by_me(users, posts):
     _, ann_token = users.register_and_login("ann")
     _, bob_token = users.register_and_login("bob")
-    post = write(posts, ann_token)
+    post = write_post(posts, ann_token)
     posts.post(f"/posts/{post['id']}/comments", {"text": "first"}, token=bob_token)
     posts.post(f"/posts/{post['id']}/comments", {"text": "second"}, token=ann_token)
     posts.post(f"/posts/{post['id']}/likes", token=bob_token)
@@ -116,7 +111,7 @@ def test_missing_post_is_404_on_every_route(users, posts, raw_id):
 @pytest.mark.parametrize("method", ["PUT", "POST"])
 def test_author_updates_with_put_or_post(users, posts, method):
     _, token = users.register_and_login("ann")
-    post = write(posts, token)
+    post = write_post(posts, token)
     response = posts.call(method, f"/posts/{post['id']}", {"title": "New title"}, token=token)
     assert response.status_code == 200
     data = response.json_body["data"]
@@ -129,7 +124,7 @@ def test_author_updates_with_put_or_post(users, posts, method):
 def test_update_authorization_matrix(users, posts):
     _, ann_token = users.register_and_login("ann")
     _, bob_token = users.register_and_login("bob")
-    post = write(posts, ann_token)
+    post = write_post(posts, ann_token)
     assert posts.put(f"/posts/{post['id']}", {"title": "x"}).status_code == 401
     other = posts.put(f"/posts/{post['id']}", {"title": "x"}, token=bob_token)
     assert other.status_code == 403
@@ -140,7 +135,7 @@ def test_update_authorization_matrix(users, posts):
 @pytest.mark.parametrize("body", [{}, {"title": ""}, {"content": "x" * 20001}, {"title": "x" * 101}, {"author": 1}])
 def test_update_validation(users, posts, body):
     _, token = users.register_and_login("ann")
-    post = write(posts, token)
+    post = write_post(posts, token)
     assert posts.put(f"/posts/{post['id']}", body, token=token).status_code == 400
 
 
@@ -151,7 +146,7 @@ def test_update_validation(users, posts, body):
 def test_delete_authorization_matrix_and_cascade(users, posts, database_url):
     ann, ann_token = users.register_and_login("ann")
     _, bob_token = users.register_and_login("bob")
-    post = write(posts, ann_token)
+    post = write_post(posts, ann_token)
     posts.post(f"/posts/{post['id']}/likes", token=bob_token)
     posts.post(f"/posts/{post['id']}/comments", {"text": "hi"}, token=bob_token)
     assert posts.delete(f"/posts/{post['id']}").status_code == 401

@@ -10,7 +10,7 @@ import requests
 from sqlalchemy import create_engine, text
 
 from devtools import pg
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, register_over_http
 from tests.servers import start_chalice_local, stop
 
 pytestmark = pytest.mark.http
@@ -24,19 +24,9 @@ def server(app_environment, tmp_path_factory) -> Iterator[str]:
     stop(process)
 
 
-def register(base: str, name: str) -> tuple[dict, str]:
-    created = requests.post(
-        f"{base}/users", json={"username": name, "email": f"{name}@example.com", "password": PASSWORD}, timeout=10
-    )
-    assert created.status_code == 201, created.text
-    login = requests.post(f"{base}/user-auth", json={"email": f"{name}@example.com", "password": PASSWORD}, timeout=10)
-    assert login.status_code == 200, login.text
-    return created.json()["data"], login.json()["access_token"]
-
-
 @pytest.mark.slow
 def test_the_readme_journey_over_http(server):
-    ann, token = register(server, "ann")
+    ann, token = register_over_http(server, "ann")
     assert requests.get(f"{server}/users", params={"username": "ann"}, timeout=10).json()["data"]["id"] == ann["id"]
     legacy = requests.get(
         f"{server}/user-auth", params={"email": "ann@example.com"}, json={"password": PASSWORD}, timeout=10
@@ -61,8 +51,8 @@ def test_the_readme_journey_over_http(server):
 @pytest.mark.slow
 def test_parallel_follow_and_unfollow_leave_consistent_counts(server, database_url):
     """20 parallel requests at a time, each on its own database connection."""
-    star, _ = register(server, "star")
-    fans = [register(server, f"fan{i}") for i in range(20)]
+    star, _ = register_over_http(server, "star")
+    fans = [register_over_http(server, f"fan{i}") for i in range(20)]
 
     def act(job: tuple[dict, str, str]) -> int:
         fan, token, method = job
@@ -101,7 +91,7 @@ def test_database_outage_is_503_and_recovers(app_environment, tmp_path):
             "user_api", {**app_environment, "DATABASE_URL": db.url}, tmp_path / "user_api.log"
         )
         try:
-            register(base, "ann")
+            register_over_http(base, "ann")
             db.stop()
             down = requests.get(f"{base}/users", params={"username": "ann"}, timeout=30)
             assert down.status_code == 503

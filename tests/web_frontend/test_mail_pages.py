@@ -9,8 +9,7 @@ import pytest
 
 from blog_shared import tokens
 from tests import fake_oauth
-from tests.helpers import PASSWORD
-from tests.web_frontend.test_oauth import start
+from tests.helpers import PASSWORD, start_oauth
 
 # The web frontend calls user_api and post_api served by `chalice local` (api_servers).
 pytestmark = pytest.mark.http
@@ -92,7 +91,7 @@ def test_expired_tampered_and_wrong_purpose_tokens_are_refused(browser, users):
 
 @pytest.mark.slow
 def test_an_oauth_account_can_set_a_password(browser, users, mail_flow):
-    query = start(browser, "github")
+    query = start_oauth(browser, "github")
     browser.get(f"/login/github/callback?code={fake_oauth.GOOD_CODE}&state={query['state']}")
     assert "Set a password" in browser.page("/account")
     email = "octo@example.com"  # what the stand-in GitHub reports, verified

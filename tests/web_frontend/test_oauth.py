@@ -2,43 +2,32 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
-
 import pytest
 
 from tests import fake_oauth
+from tests.helpers import start_oauth
 
 # The web frontend calls user_api and post_api served by `chalice local` (api_servers).
 pytestmark = pytest.mark.http
 
 
-def start(browser, provider: str, next_page: str = "") -> dict[str, str]:
-    response = browser.get(f"/login/{provider}" + (f"?next={next_page}" if next_page else ""))
-    assert response.status_code == 303
-    query = {k: v[0] for k, v in parse_qs(urlsplit(response.headers["Location"]).query).items()}
-    assert query["client_id"] == fake_oauth.CLIENT_ID
-    assert query["redirect_uri"] == f"http://blog.test/login/{provider}/callback"
-    assert len(query["state"]) > 20
-    return query
-
-
 @pytest.mark.parametrize(("provider", "username"), [("github", "octo-cat"), ("google", "Gina")])
 def test_sign_in_creates_the_account_once_and_logs_in(browser, provider, username):
     assert f'href="/login/{provider}"' in (browser.get("/login") and browser.text())
-    query = start(browser, provider, "/posts/new")
+    query = start_oauth(browser, provider, "/posts/new")
     response = browser.get(f"/login/{provider}/callback?code={fake_oauth.GOOD_CODE}&state={query['state']}")
     assert response.status_code == 303 and response.headers["Location"] == "/posts/new"
     browser.get("/account")
     assert username in browser.text() and "Google or GitHub sign-in" in browser.text()
     browser.post("/logout")
-    query = start(browser, provider)
+    query = start_oauth(browser, provider)
     browser.get(f"/login/{provider}/callback?code={fake_oauth.GOOD_CODE}&state={query['state']}")
     browser.get("/account")
     assert username in browser.text() and f"{username}2" not in browser.text()
 
 
 def test_a_wrong_missing_or_reused_state_is_refused(browser):
-    query = start(browser, "github")
+    query = start_oauth(browser, "github")
     wrong = browser.get(f"/login/github/callback?code={fake_oauth.GOOD_CODE}&state=forged")
     assert wrong.headers["Location"] == "/login" and "session" not in browser.cookies
     # The state cookie is gone after one try, so even the right state no longer works.
@@ -50,10 +39,10 @@ def test_a_wrong_missing_or_reused_state_is_refused(browser):
 
 def test_bad_codes_and_unverified_emails_are_refused(browser):
     for code in ("nope", fake_oauth.UNVERIFIED_CODE):
-        query = start(browser, "google")
+        query = start_oauth(browser, "google")
         browser.get(f"/login/google/callback?code={code}&state={query['state']}")
         assert "session" not in browser.cookies
-    query = start(browser, "github")
+    query = start_oauth(browser, "github")
     browser.get(f"/login/github/callback?error=access_denied&state={query['state']}")
     assert "session" not in browser.cookies
 
