@@ -44,6 +44,8 @@ class OAuthProvider:
 class Settings:
     stage: str
     database_url: str
+    database_secret_arn: str | None
+    database_host: str | None
     db_pool_size: int
     jwt_secret: str | None
     jwt_secret_arn: str | None
@@ -100,6 +102,8 @@ def load_settings() -> Settings:
     return Settings(
         stage=stage,
         database_url=env.get("DATABASE_URL", "postgresql+pg8000://postgres@127.0.0.1:5432/blog"),
+        database_secret_arn=env.get("DATABASE_SECRET_ARN") or None,
+        database_host=env.get("DATABASE_HOST") or None,
         db_pool_size=_int("DB_POOL_SIZE", 1),
         jwt_secret=secret,
         jwt_secret_arn=secret_arn,

@@ -10,17 +10,18 @@ the request answers 503.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import create_engine, event, exc
+from sqlalchemy import URL, create_engine, event, exc, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from .config import get_settings
+from .config import ConfigError, get_settings
 from .errors import DomainError, UnavailableError
 
 log = logging.getLogger("blog")
@@ -28,12 +29,50 @@ log = logging.getLogger("blog")
 _engine: Engine | None = None
 
 
+def database_url() -> str:
+    """``DATABASE_URL``, or, with ``DATABASE_SECRET_ARN``, the URL a Secrets Manager secret
+    describes (read once per container): ``{"url": ...}`` (an existing PostgreSQL), or the
+    fields RDS keeps for a database (``username``, ``password``, ``host``, ``port``,
+    ``dbname``). ``DATABASE_HOST`` replaces the secret's host (e.g. with an RDS Proxy's)."""
+    settings = get_settings()
+    if not settings.database_secret_arn:
+        return settings.database_url
+    from . import aws
+
+    raw = aws.client("secretsmanager").get_secret_value(SecretId=settings.database_secret_arn)["SecretString"]
+    return url_from_secret(json.loads(raw), settings.database_host)
+
+
+def url_from_secret(secret: dict[str, Any], host: str | None = None) -> str:
+    """A SQLAlchemy URL (pg8000 driver) from a database secret (see :func:`database_url`)."""
+    if "url" in secret:
+        url = make_url(str(secret["url"]))
+    else:
+        missing = [key for key in ("username", "password", "host") if not secret.get(key)]
+        if missing:
+            raise ConfigError(f"the database secret has no {', '.join(missing)}")
+        url = URL.create(
+            "postgresql+pg8000",
+            username=str(secret["username"]),
+            password=str(secret["password"]),
+            host=str(secret["host"]),
+            port=int(secret.get("port") or 5432),
+            database=str(secret.get("dbname") or "postgres"),
+        )
+    if url.get_backend_name() != "postgresql":
+        raise ConfigError(f"the database secret names a {url.get_backend_name()} database, not PostgreSQL")
+    url = url.set(drivername="postgresql+pg8000")
+    if host:
+        url = url.set(host=host)
+    return url.render_as_string(hide_password=False)
+
+
 def get_engine() -> Engine:
     global _engine
     if _engine is None:
         settings = get_settings()
         _engine = create_engine(
-            settings.database_url,
+            database_url(),
             pool_size=settings.db_pool_size,
             max_overflow=0,
             pool_recycle=300,
