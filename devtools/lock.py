@@ -22,6 +22,7 @@ EXPORTS: dict[str, list[str]] = {
     "user_api/requirements.txt": ["--only-group", "user_api", "--no-hashes"],
     "post_api/requirements.txt": ["--only-group", "post_api", "--no-hashes"],
     "web_frontend/requirements.txt": ["--only-group", "web_frontend", "--no-hashes"],
+    "shared/requirements-migrate.txt": ["--only-group", "migrate", "--no-hashes"],
 }
 
 

@@ -1,9 +1,12 @@
-"""``make package``: each app's deployment artifact, with the shared code inside.
+"""``make package``: every deployment artifact under ``build/``, and ``build/template.yaml``.
 
-Chalice packages only ``app.py``, ``chalicelib/`` and ``vendor/``, so the shared
-package is copied into ``<app>/vendor/blog_shared`` (git-ignored) first, then
-``chalice package`` writes ``build/<app>/`` (deployment.zip and the SAM template, with
-``infra/<app>.merge.json`` merged in when there is one).
+- Each app: Chalice packages only ``app.py``, ``chalicelib/`` and ``vendor/``, so the shared
+  package is copied into ``<app>/vendor/blog_shared`` (git-ignored) first, then ``chalice
+  package`` writes ``build/<app>/`` (deployment.zip, and sam.json with its routes).
+- The migration function: ``build/migrate/deployment.zip``, blog_shared with its migrations
+  and the wheels of ``shared/requirements-migrate.txt`` for Lambda's Python.
+- ``build/template.yaml``: infra/template.yaml with the apps' routes and artifacts
+  (``devtools.stack``).
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import zipfile
 from pathlib import Path
 
-from devtools import CHALICE
+from devtools import CHALICE, stack
 
 REPO = Path(__file__).resolve().parent.parent
 APPS = ("user_api", "post_api", "web_frontend")
@@ -28,7 +33,13 @@ def vendor_shared(app: str) -> None:
     shutil.copytree(SHARED, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "migrations", "migrate.py"))
 
 
-def package(app: str, out_dir: Path | None = None, stage: str = "prod") -> Path:
+# The Chalice stage every artifact is packaged with; the deployment's own stage name is a
+# parameter of the template (any name works).
+PACKAGE_STAGE = "aws"
+LAMBDA_PYTHON = "3.11"  # infra/template.yaml's Runtime
+
+
+def package(app: str, out_dir: Path | None = None, stage: str = PACKAGE_STAGE) -> Path:
     """Build ``app``'s artifact into ``out_dir`` (default build/<app>); returns the folder."""
     out_dir = out_dir or REPO / "build" / app
     shutil.rmtree(out_dir, ignore_errors=True)
@@ -39,25 +50,45 @@ def package(app: str, out_dir: Path | None = None, stage: str = "prod") -> Path:
         # requirements.txt is the whole locked set (`make lock`): pip takes exactly that and
         # resolves nothing more (python-jose's unused pure-Python backends stay out).
         env["PIP_NO_DEPS"] = "1"
-        # The SQS event source names the stage's queue (as infra/template.yaml creates it).
-        env.setdefault("EMAIL_QUEUE_NAME", f"serverless-blog-email-{stage}")
-        command = [CHALICE, "package", "--stage", stage]
-        merge = REPO / "infra" / f"{app}.merge.json"
-        if merge.exists():  # what Chalice cannot say itself, e.g. partial batch responses for SQS
-            command += ["--merge-template", str(merge)]
-        subprocess.run([*command, str(out_dir)], cwd=REPO / app, env=env, check=True)
+        command = [CHALICE, "package", "--stage", stage, str(out_dir)]
+        subprocess.run(command, cwd=REPO / app, env=env, check=True)
     finally:
         # A copy left behind would shadow the live shared/ code under `chalice local`.
         shutil.rmtree(REPO / app / "vendor", ignore_errors=True)
     return out_dir
 
 
+def package_migrations(out_dir: Path | None = None) -> Path:
+    """Build the migration function's artifact into ``out_dir`` (default build/migrate)."""
+    out_dir = out_dir or REPO / "build" / "migrate"
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out_dir.mkdir(parents=True)
+    with tempfile.TemporaryDirectory() as staging:
+        root = Path(staging)
+        pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps"]
+        lambda_wheels = ["--platform", "manylinux2014_x86_64", "--implementation", "cp"]
+        lambda_wheels += ["--python-version", LAMBDA_PYTHON, "--only-binary=:all:", "--target", str(root)]
+        requirements = REPO / "shared" / "requirements-migrate.txt"
+        subprocess.run([*pip, *lambda_wheels, "-r", str(requirements)], check=True)
+        shutil.copytree(SHARED, root / "blog_shared", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        with zipfile.ZipFile(out_dir / "deployment.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(root.rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    archive.write(path, path.relative_to(root).as_posix())
+    return out_dir
+
+
 def main(argv: list[str]) -> int:
     apps = argv or [app for app in APPS if (REPO / app / "app.py").exists()]
+    steps = len(apps) + 2
     for number, app in enumerate(apps, start=1):
-        print(f"[{number}/{len(apps)}] {app}: chalice package (fetches the Lambda wheels of {app}/requirements.txt)")
+        print(f"[{number}/{steps}] {app}: chalice package (fetches the Lambda wheels of {app}/requirements.txt)")
         out = package(app)
-        print(f"[{number}/{len(apps)}] {app}: {out / 'deployment.zip'}", flush=True)
+        print(f"[{number}/{steps}] {app}: {out / 'deployment.zip'}", flush=True)
+    print(f"[{steps - 1}/{steps}] migrate: blog_shared, its migrations and shared/requirements-migrate.txt")
+    print(f"[{steps - 1}/{steps}] migrate: {package_migrations() / 'deployment.zip'}", flush=True)
+    print(f"[{steps}/{steps}] build/template.yaml: infra/template.yaml with the apps' routes and artifacts")
+    print(f"[{steps}/{steps}] {stack.write_template()}", flush=True)
     return 0
 
 

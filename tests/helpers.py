@@ -7,8 +7,11 @@ imported)."""
 
 from __future__ import annotations
 
+import copy
 import json
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -330,3 +333,26 @@ def requirements(path: Path) -> list[Requirement]:
 
 def applies(requirement: Requirement) -> bool:
     return requirement.marker is None or requirement.marker.evaluate()
+
+
+def lint(path: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("cfn-lint")), path], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+
+
+def sam_transform(template: dict[str, Any]) -> dict[str, Any]:
+    """The template as CloudFormation gets it after the SAM transform, computed offline (local
+    CodeUris stand in for the S3 locations `sam package` would give them)."""
+    from samtranslator.translator.transform import transform
+
+    class NoManagedPolicies:
+        def load(self) -> dict[str, str]:
+            return {}
+
+    template = copy.deepcopy(template)
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = "s3://packaged/" + resource["Properties"]["CodeUri"].lstrip("./")
+    expanded: dict[str, Any] = transform(template, {}, NoManagedPolicies())
+    return expanded

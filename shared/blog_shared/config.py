@@ -46,6 +46,7 @@ class Settings:
     database_url: str
     database_secret_arn: str | None
     database_host: str | None
+    database_tls: str
     db_pool_size: int
     jwt_secret: str | None
     jwt_secret_arn: str | None
@@ -84,6 +85,13 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
+    raw = os.environ.get(name) or default
+    if raw not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
+    return raw
+
+
 def is_placeholder_secret(secret: str | None) -> bool:
     return secret is None or secret.strip().lower() in PLACEHOLDER_SECRETS or len(secret) < MIN_SECRET_LENGTH
 
@@ -94,16 +102,12 @@ def load_settings() -> Settings:
     stage = env.get("APP_STAGE", "prod")
     secret = env.get("JWT_SECRET") or None
     secret_arn = env.get("JWT_SECRET_ARN") or None
-    if not stage == "dev" and not secret_arn and is_placeholder_secret(secret):
-        raise ConfigError(
-            f"JWT_SECRET is missing or a placeholder (stage {stage!r}): set a random value of at least "
-            f"{MIN_SECRET_LENGTH} characters, or JWT_SECRET_ARN to a Secrets Manager secret."
-        )
     return Settings(
         stage=stage,
         database_url=env.get("DATABASE_URL", "postgresql+pg8000://postgres@127.0.0.1:5432/blog"),
         database_secret_arn=env.get("DATABASE_SECRET_ARN") or None,
         database_host=env.get("DATABASE_HOST") or None,
+        database_tls=_choice("DATABASE_TLS", ("off", "require", "verify"), "off"),
         db_pool_size=_int("DB_POOL_SIZE", 1),
         jwt_secret=secret,
         jwt_secret_arn=secret_arn,
@@ -169,10 +173,20 @@ def get_settings() -> Settings:
 _CHALICE_BUILD_COMMANDS = frozenset({"package", "deploy", "delete", "generate-sdk", "generate-models", "url"})
 
 
+def require_signing_key(settings: Settings) -> None:
+    """Refuse settings that would sign tokens with a missing or placeholder key (outside dev)."""
+    if not settings.is_dev and not settings.jwt_secret_arn and is_placeholder_secret(settings.jwt_secret):
+        raise ConfigError(
+            f"JWT_SECRET is missing or a placeholder (stage {settings.stage!r}): set a random value of at "
+            f"least {MIN_SECRET_LENGTH} characters, or JWT_SECRET_ARN to a Secrets Manager secret."
+        )
+
+
 def check_at_startup() -> None:
-    """Called when an app is imported: refuse to serve with unusable settings (a missing or
-    placeholder key outside dev). Skipped when the Chalice CLI imports the app to build it."""
+    """Called when an app is imported: refuse to serve with unusable settings (a bad number, a
+    missing or placeholder key outside dev). Skipped when the Chalice CLI imports the app to
+    build it. (The migration function signs nothing, so it does not call this.)"""
     argv = sys.argv
     if len(argv) > 1 and os.path.basename(argv[0]) == "chalice" and argv[1] in _CHALICE_BUILD_COMMANDS:
         return
-    get_settings()
+    require_signing_key(get_settings())

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -67,6 +68,22 @@ def url_from_secret(secret: dict[str, Any], host: str | None = None) -> str:
     return url.render_as_string(hide_password=False)
 
 
+def connect_args() -> dict[str, Any]:
+    """The driver's options: a connect timeout, and TLS as ``DATABASE_TLS`` asks: ``off``,
+    ``require`` (encrypted; the server's certificate is not checked, as libpq's sslmode=require:
+    Aurora's certificates come from RDS's own authority) or ``verify`` (encrypted and checked
+    against the system's authorities, which sign an RDS Proxy's certificates)."""
+    args: dict[str, Any] = {"timeout": 10}
+    mode = get_settings().database_tls
+    if mode != "off":
+        context = ssl.create_default_context()
+        if mode == "require":
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        args["ssl_context"] = context
+    return args
+
+
 def get_engine() -> Engine:
     global _engine
     if _engine is None:
@@ -77,7 +94,7 @@ def get_engine() -> Engine:
             max_overflow=0,
             pool_recycle=300,
             pool_timeout=10,
-            connect_args={"timeout": 10},
+            connect_args=connect_args(),
         )
         event.listen(_engine, "checkout", _ping_if_idle)
         event.listen(_engine, "checkin", _mark_used)

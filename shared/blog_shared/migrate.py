@@ -1,15 +1,24 @@
-"""Run the Alembic migrations: ``python -m blog_shared.migrate [upgrade|downgrade|current] [revision]``.
+"""Run the Alembic migrations: ``python -m blog_shared.migrate [upgrade|downgrade|current] [revision]``,
+or on AWS as the deployment's migration function (:func:`handler`, a CloudFormation custom
+resource that runs before the apps' new code goes live).
 
-The URL is ``DATABASE_URL`` unless one is passed to :func:`upgrade`.
+The URL is the apps' own (``DATABASE_URL``, or ``DATABASE_SECRET_ARN``) unless one is passed
+to :func:`upgrade`.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import sys
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
+
+from . import db
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -17,9 +26,8 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 def alembic_config(database_url: str | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    if database_url:
-        # ConfigParser treats % as interpolation; URLs may hold percent-encoded passwords.
-        config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    # ConfigParser treats % as interpolation; URLs may hold percent-encoded passwords.
+    config.set_main_option("sqlalchemy.url", (database_url or db.database_url()).replace("%", "%%"))
     return config
 
 
@@ -46,6 +54,46 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     return 0
+
+
+log = logging.getLogger("blog.migrate")
+log.setLevel(logging.INFO)
+PHYSICAL_ID = "database-schema"
+
+
+def handler(event: dict[str, Any], context: Any) -> None:
+    """The migration custom resource: on Create and Update (every deployment), upgrade to the
+    newest revision; on Delete, leave the database alone. CloudFormation is told the outcome,
+    so a failed migration fails the deployment, which then rolls back."""
+    status, reason = "SUCCESS", "nothing to do"
+    try:
+        if event["RequestType"] in ("Create", "Update"):
+            upgrade()
+            reason = "migrated to the newest revision"
+    except Exception as error:  # any failure must reach CloudFormation, not only the log
+        log.exception("migration failed")
+        status, reason = "FAILED", f"{type(error).__name__}: {error}"[:500]
+    log.info("migration %s: %s", status, reason)
+    respond(event, status, reason)
+
+
+def respond(event: dict[str, Any], status: str, reason: str) -> None:
+    """PUT the custom resource's outcome to the pre-signed URL CloudFormation gave."""
+    body = json.dumps(
+        {
+            "Status": status,
+            "Reason": reason,
+            "PhysicalResourceId": PHYSICAL_ID,
+            "StackId": event["StackId"],
+            "RequestId": event["RequestId"],
+            "LogicalResourceId": event["LogicalResourceId"],
+        }
+    ).encode()
+    request = urllib.request.Request(  # the pre-signed S3 URL from CloudFormation's event
+        event["ResponseURL"], data=body, method="PUT", headers={"Content-Type": ""}
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        answer.read()
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from blog_shared import tokens
-from blog_shared.config import ConfigError, get_settings, load_settings
+from blog_shared.config import ConfigError, check_at_startup, get_settings, load_settings, require_signing_key
 
 
 @pytest.fixture
@@ -36,16 +36,26 @@ def test_outside_dev_a_missing_or_placeholder_key_is_refused(environ, secret):
     else:
         environ.setenv("JWT_SECRET", secret)
     with pytest.raises(ConfigError, match="JWT_SECRET"):
-        load_settings()
+        require_signing_key(load_settings())
 
 
 def test_outside_dev_a_real_key_or_an_arn_is_accepted(environ):
     environ.setenv("APP_STAGE", "prod")
     environ.setenv("JWT_SECRET", secrets.token_urlsafe(40))
+    require_signing_key(load_settings())
     assert load_settings().stage == "prod"
     environ.delenv("JWT_SECRET")
     environ.setenv("JWT_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:000000000000:secret:blog-jwt")
+    require_signing_key(load_settings())
     assert load_settings().jwt_secret_arn.endswith("blog-jwt")
+
+
+def test_an_app_refuses_to_start_without_a_real_key(environ):
+    environ.setenv("APP_STAGE", "prod")
+    environ.setenv("JWT_SECRET", "changeme")
+    get_settings.cache_clear()
+    with pytest.raises(ConfigError, match="JWT_SECRET"):
+        check_at_startup()
 
 
 def test_a_bad_number_is_a_config_error(environ):

@@ -73,3 +73,29 @@ def test_the_apps_connect_with_the_url_from_secrets_manager(shape, database_url,
     finally:
         monkeypatch.undo()
         reset_caches()
+
+
+@pytest.mark.parametrize(
+    ("mode", "verified"),
+    [("require", False), ("verify", True)],
+)
+def test_database_tls_encrypts_and_verifies_as_asked(mode, verified, monkeypatch):
+    import ssl
+
+    monkeypatch.setenv("DATABASE_TLS", mode)
+    monkeypatch.setenv("APP_STAGE", "dev")
+    reset_caches()
+    try:
+        context = db.connect_args()["ssl_context"]
+        assert context.check_hostname is verified
+        assert context.verify_mode == (ssl.CERT_REQUIRED if verified else ssl.CERT_NONE)
+        monkeypatch.setenv("DATABASE_TLS", "off")
+        reset_caches()
+        assert "ssl_context" not in db.connect_args()
+        monkeypatch.setenv("DATABASE_TLS", "sometimes")
+        reset_caches()
+        with pytest.raises(ConfigError, match="DATABASE_TLS"):
+            db.connect_args()
+    finally:
+        monkeypatch.undo()
+        reset_caches()
