@@ -11,7 +11,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
 	&& { echo $$p; break; }; done)
 
-.PHONY: dev test test-fast lint lock package migrate clean venv bench
+.PHONY: dev test test-fast lint lock package deploy destroy deploy-local migrate clean venv bench
 
 venv: $(STAMP)
 
@@ -45,6 +45,22 @@ lock: $(STAMP)
 
 package: $(STAMP)
 	$(PY) -m devtools.package
+
+# The whole platform on AWS (credentials as for the AWS CLI): `make deploy STAGE=prod
+# PARAMS="MailIdentity=example.com AlarmEmail=ops@example.com"`; `make destroy STAGE=prod`.
+STAGE  ?= prod
+PARAMS ?=
+deploy: package
+	$(PY) -m devtools.deploy deploy --stage $(STAGE) $(PARAMS)
+
+destroy: $(STAMP)
+	$(PY) -m devtools.deploy destroy --stage $(STAGE)
+
+# The same template on LocalStack (needs Docker and LOCALSTACK_AUTH_TOKEN; see the README),
+# in DatabaseMode=external on the compose file's PostgreSQL.
+deploy-local: package
+	docker compose -f localstack-compose.yml up -d --wait
+	AWS_ENDPOINT_URL=http://127.0.0.1:4566 $(PY) -m devtools.deploy deploy-local $(PARAMS)
 
 migrate: $(STAMP)
 	$(PY) -m devtools.migrate
