@@ -11,7 +11,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
 	&& { echo $$p; break; }; done)
 
-.PHONY: dev test test-fast lint lock package deploy destroy deploy-local migrate clean venv bench
+.PHONY: dev test test-fast test-stack lint lock package deploy destroy deploy-local migrate clean venv bench
 
 venv: $(STAMP)
 
@@ -36,6 +36,10 @@ test: $(STAMP)
 # The unit tier: no database, no emulator, no servers (under 30 s).
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not slow and not http and not browser and not packaging" $(PYTEST_ARGS)
+
+# The packaged stack run as build/template.yaml wires it (also part of `make test`).
+test-stack: $(STAMP)
+	$(PY) -m pytest -m stack $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m devtools.lint

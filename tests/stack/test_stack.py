@@ -1,0 +1,159 @@
+"""The stack, run as wired: every function from its own artifact with the environment
+build/template.yaml gives it, driven by the events the template defines (API routes through
+each API's stage, the SQS mapping, the schedule, the migration custom resource), and a
+journey over it. `make test-stack` runs these alone."""
+
+from __future__ import annotations
+
+import io
+import re
+from email.utils import parseaddr
+from typing import Any
+
+import boto3
+import pytest
+import requests
+from PIL import Image
+from sqlalchemy import create_engine, inspect
+
+from devtools.mailbox import sent_mails
+from devtools.worker import schedule_event, sqs_event
+from tests.helpers import PASSWORD, SES_SENDER
+from tests.shared.test_migrate_handler import CloudFormation
+from tests.stack.conftest import RunningStack
+
+pytestmark = [pytest.mark.stack, pytest.mark.slow, pytest.mark.packaging]
+
+
+class SiteVisitor:
+    """A browser's cookie jar on the site. On AWS the site is HTTPS and its cookies are
+    Secure; the local distribution is plain HTTP, so the jar sends them anyway."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.session = requests.Session()
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        answer = self.session.request(method, self.base + path, timeout=60, allow_redirects=False, **kwargs)
+        for cookie in self.session.cookies:
+            cookie.secure = False
+        return answer
+
+    def get(self, path: str) -> requests.Response:
+        return self.request("GET", path)
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("POST", path, **kwargs)
+
+    def csrf(self, path: str) -> str:
+        found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', self.get(path).text)
+        assert found, f"no form on {path}"
+        return found.group(1)
+
+
+def test_every_function_starts_from_its_artifact_with_the_template_environment(running_stack: RunningStack):
+    assert set(running_stack.functions) == {
+        "UserApiFunction",
+        "SendEmailFunction",
+        "RepublishStalledMailFunction",
+        "PostApiFunction",
+        "WebFunction",
+        "MigrateFunction",
+    }
+    web = running_stack.functions["WebFunction"].environment
+    assert web["USER_API_URL"] == running_stack.api("UserApi")
+    assert web["PUBLIC_URL"] == running_stack.site.url
+    assert "DATABASE_SECRET_ARN" not in web  # the site never talks to PostgreSQL
+    user_api = running_stack.functions["UserApiFunction"].environment
+    assert user_api["DATABASE_SECRET_ARN"].startswith("arn:aws:secretsmanager:")
+    assert "DATABASE_URL" not in user_api and "JWT_SECRET" not in user_api  # only secrets' ARNs
+
+
+def test_the_journey(running_stack: RunningStack):
+    stack = running_stack
+    # 1. The deployment's migration: the custom resource builds the schema.
+    cloudformation = CloudFormation()
+    try:
+        stack.functions["MigrateFunction"].invoke(cloudformation.event("Create"))
+    finally:
+        cloudformation.server.shutdown()
+    assert [a["Status"] for a in cloudformation.answers] == ["SUCCESS"], cloudformation.answers
+    engine = create_engine(stack.database_url)
+    assert {"users", "posts", "likes", "email_outbox"} <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+    # 2. The APIs, through their stages.
+    users, posts = stack.api("UserApi"), stack.api("PostApi")
+    for name in ("ann", "bob"):
+        created = requests.post(
+            f"{users}/users", json={"username": name, "email": f"{name}@example.com", "password": PASSWORD}, timeout=30
+        )
+        assert created.status_code == 201, created.text
+    tokens = {}
+    for name in ("ann", "bob"):
+        login = requests.post(
+            f"{users}/user-auth", json={"email": f"{name}@example.com", "password": PASSWORD}, timeout=30
+        )
+        assert login.status_code == 200, login.text
+        tokens[name] = login.json()["access_token"]
+    written = requests.post(
+        f"{posts}/posts",
+        json={"title": "Hello from the stack", "content": "Served from the artifacts."},
+        headers={"Authorization": f"Bearer {tokens['ann']}"},
+        timeout=30,
+    )
+    assert written.status_code == 201, written.text
+    post_id = written.json()["data"]["id"]
+    liked = requests.post(
+        f"{posts}/posts/{post_id}/likes", json={}, headers={"Authorization": f"Bearer {tokens['bob']}"}, timeout=30
+    )
+    assert liked.status_code == 201, liked.text
+    assert requests.get(f"{posts}/posts/{post_id}", timeout=30).json()["data"]["likes"] == 1
+    assert requests.get(f"{posts}/no-such-route", timeout=30).status_code == 403  # API Gateway's own answer
+
+    # 3. The mail: the queue's messages, as the SQS mapping delivers them to the consumer.
+    sqs = boto3.client("sqs", endpoint_url=stack.endpoint, region_name="us-east-1")
+    messages = []
+    for _ in range(5):
+        messages += sqs.receive_message(QueueUrl=stack.queue_url, MaxNumberOfMessages=10).get("Messages", [])
+    assert len(messages) == 3  # two welcome mails and the like
+    before = len([m for m in sent_mails(stack.endpoint) if SES_SENDER in m.headers.get("From", "")])
+    answer = stack.functions["SendEmailFunction"].invoke(sqs_event(messages, stack.queue_arn, "us-east-1"))
+    assert answer == {"batchItemFailures": []}
+    mails = [m for m in sent_mails(stack.endpoint) if SES_SENDER in m.headers.get("From", "")][before:]
+    assert sorted(parseaddr(m.to)[1] for m in mails) == ["ann@example.com", "ann@example.com", "bob@example.com"]
+    [like_mail] = [m for m in mails if m.subject == "Someone Liked Your Post!"]
+    assert any(link.startswith(f"{stack.site.url}/posts/{post_id}") for link in like_mail.links)
+    # The schedule's sweeper finds nothing left to queue.
+    assert stack.functions["RepublishStalledMailFunction"].invoke(schedule_event()) is None
+
+    # 4. The site, through the distribution's layout: its pages, links and stylesheet.
+    site = SiteVisitor(stack.site.url)
+    home = site.get("/")
+    assert home.status_code == 200 and "Hello from the stack" in home.text
+    links = set(re.findall(r'(?:href|src)="(/[^"]*)"', home.text))
+    assert "/static/style.css" in {link.split("?")[0] for link in links}
+    for link in sorted(links):
+        answer = site.get(link)
+        assert answer.status_code in (200, 303), (link, answer.status_code)
+    style = site.get("/static/style.css")
+    assert style.status_code == 200 and style.headers["Content-Type"].startswith("text/css")
+
+    # 5. An avatar uploaded on the site is served from /avatars/... by the distribution.
+    csrf = site.csrf("/login")
+    logged_in = site.post("/login", data={"csrf_token": csrf, "email": "ann@example.com", "password": PASSWORD})
+    assert logged_in.status_code == 303, logged_in.text
+    csrf = site.csrf("/account")
+    picture = io.BytesIO()
+    Image.new("RGB", (300, 200), (40, 120, 200)).save(picture, "PNG")
+    updated = site.post(
+        "/account",
+        data={"csrf_token": csrf, "username": "ann", "email": "ann@example.com"},
+        files={"picture": ("me.png", picture.getvalue(), "image/png")},
+    )
+    assert updated.status_code == 303, updated.text
+    [avatar] = set(re.findall(r'src="([^"]*/avatars/[^"]+)"', site.get("/account").text))
+    assert avatar.startswith(f"{stack.site.url}/avatars/")
+    image = site.get(avatar.removeprefix(stack.site.url))
+    assert image.status_code == 200 and image.headers["Content-Type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(image.content)).size[0] <= 300
