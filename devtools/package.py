@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import os
+import py_compile
 import shutil
 import subprocess
 import sys
@@ -36,7 +37,43 @@ def vendor_shared(app: str) -> None:
 # The Chalice stage every artifact is packaged with; the deployment's own stage name is a
 # parameter of the template (any name works).
 PACKAGE_STAGE = "aws"
-LAMBDA_PYTHON = "3.11"  # infra/template.yaml's Runtime
+# Chalice fetches the wheels of the Python it runs on, so the artifacts are for this Python:
+# build/template.yaml declares it as the functions' runtime (devtools.stack).
+LAMBDA_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def add_bytecode(archive_path: Path) -> int:
+    """Add each module's bytecode for the functions' Python (this one) to the artifact, so a
+    cold start does not compile it again (checked by hash, not by the files' times, which
+    unzipping changes). Returns how many modules were compiled."""
+    with tempfile.TemporaryDirectory() as staging:
+        root = Path(staging)
+        with zipfile.ZipFile(archive_path) as archive:
+            archive.extractall(root)
+        compiled = 0
+        for source in sorted(root.rglob("*.py")):
+            try:
+                py_compile.compile(
+                    str(source),
+                    dfile=source.relative_to(root).as_posix(),
+                    doraise=True,
+                    invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+                )
+                compiled += 1
+            except py_compile.PyCompileError:
+                continue  # not Python of this version (e.g. a template); never imported
+        archive_path.unlink()
+        _zip_folder(root, archive_path)
+    return compiled
+
+
+def _zip_folder(root: Path, archive_path: Path) -> None:
+    with zipfile.ZipFile(archive_path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                info = zipfile.ZipInfo.from_file(path, path.relative_to(root).as_posix())
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, path.read_bytes())
 
 
 def package(app: str, out_dir: Path | None = None, stage: str = PACKAGE_STAGE) -> Path:
@@ -52,6 +89,7 @@ def package(app: str, out_dir: Path | None = None, stage: str = PACKAGE_STAGE) -
         env["PIP_NO_DEPS"] = "1"
         command = [CHALICE, "package", "--stage", stage, str(out_dir)]
         subprocess.run(command, cwd=REPO / app, env=env, check=True)
+        add_bytecode(out_dir / "deployment.zip")
     finally:
         # A copy left behind would shadow the live shared/ code under `chalice local`.
         shutil.rmtree(REPO / app / "vendor", ignore_errors=True)
@@ -71,10 +109,8 @@ def package_migrations(out_dir: Path | None = None) -> Path:
         requirements = REPO / "shared" / "requirements-migrate.txt"
         subprocess.run([*pip, *lambda_wheels, "-r", str(requirements)], check=True)
         shutil.copytree(SHARED, root / "blog_shared", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        with zipfile.ZipFile(out_dir / "deployment.zip", "w", zipfile.ZIP_DEFLATED) as archive:
-            for path in sorted(root.rglob("*")):
-                if path.is_file() and "__pycache__" not in path.parts:
-                    archive.write(path, path.relative_to(root).as_posix())
+        _zip_folder(root, out_dir / "deployment.zip")
+    add_bytecode(out_dir / "deployment.zip")
     return out_dir
 
 

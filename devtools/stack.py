@@ -120,6 +120,16 @@ def build_template(chalice_outputs: dict[str, Template], source: Path = SOURCE) 
         if app not in chalice_outputs:
             raise TemplateError(f"no `chalice package` output for {app}")
         merge_app(template, app, chalice_outputs[app])
+    # The artifacts hold wheels and bytecode for the Python that built them: run on that one.
+    runtimes = {
+        resource["Properties"]["Runtime"]
+        for output in chalice_outputs.values()
+        for resource in output["Resources"].values()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+    if len(runtimes) != 1:
+        raise TemplateError(f"the artifacts were built for different runtimes: {sorted(runtimes)}")
+    template["Globals"]["Function"]["Runtime"] = runtimes.pop()
     relative_code_uris(template)
     return template
 

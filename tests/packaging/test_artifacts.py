@@ -4,6 +4,7 @@ Gateway proxy events against the test database."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import secrets
 import subprocess
@@ -283,6 +284,8 @@ def test_an_artifact_carries_exactly_its_locked_requirements(app, request):
 def test_the_built_template_lints_clean_and_expands(built_template, tmp_path, monkeypatch):
     """cfn-lint finds nothing in build/template.yaml (every route of every app in it) and the
     SAM transform expands it offline."""
+    # The functions run on the Python the artifacts' wheels and bytecode were built for.
+    assert built_template["Globals"]["Function"]["Runtime"] == f"python{sys.version_info[0]}.{sys.version_info[1]}"
     path = tmp_path / "template.yaml"
     path.write_text(json.dumps(built_template))
     result = lint(str(path))
@@ -292,3 +295,18 @@ def test_the_built_template_lints_clean_and_expands(built_template, tmp_path, mo
     body = resources["PostApi"]["Properties"]["Body"]
     assert {"/posts", "/posts/{post_id}", "/posts/{post_id}/likes"} <= set(body["paths"])
     assert len(resources["WebApi"]["Properties"]["Body"]["paths"]) > 10
+
+
+@pytest.mark.parametrize("app", ["user_api", "post_api", "web_frontend"])
+def test_an_artifact_carries_bytecode_for_lambdas_python(app, request):
+    """Every module has its bytecode for Python 3.11 beside it, checked by hash (unzipping
+    changes the files' times), so a cold start compiles nothing."""
+    archive_path = request.getfixturevalue(f"{app}_zip")
+    with zipfile.ZipFile(archive_path) as archive:
+        names = set(archive.namelist())
+        sources = [n for n in names if n.endswith(".py")]
+        missing = [s for s in sources if importlib.util.cache_from_source(s) not in names]
+        assert sources and missing == []
+        header = archive.read(importlib.util.cache_from_source("app.py"))[:8]
+    assert header[:4] == importlib.util.MAGIC_NUMBER
+    assert int.from_bytes(header[4:8], "little") == 0b01  # hash-based, source not checked
