@@ -12,6 +12,9 @@ A new like also queues its notification mail on the emulator's SQS (moto, starte
 unless AWS_ENDPOINT_URL answers), as it would on AWS.
 
 Sizes can be changed with BENCH_USERS, BENCH_POSTS, BENCH_SMALL_POSTS, BENCH_ROUNDS.
+
+Then the functions' cold starts from their artifacts, and the artifacts' sizes
+(``devtools.coldstart``).
 """
 
 from __future__ import annotations
@@ -323,15 +326,23 @@ def main() -> int:
         endpoint, f"bench-email-{secrets.token_hex(4)}", "Bench <bench@blog.example.com>"
     )
     try:
-        return _run(rng, started)
+        _run(rng, started)
     finally:
         aws.stop(emulator)
+    from devtools import coldstart
+
+    print("\nCold starts: packaging every artifact ...", file=sys.stderr)
+    return coldstart.main()
 
 
 def _run(rng: random.Random, started: float) -> int:
     with database() as url:
         os.environ["DATABASE_URL"] = url
         from blog_shared import db, tokens
+        from blog_shared.config import get_settings
+
+        get_settings.cache_clear()  # the migrations read the settings before DATABASE_URL was set
+        db.reset_engine()
         from devtools.apps import app_module, load_app
 
         print(f"Seeding {USERS:,} users, {SMALL_POSTS:,} then {POSTS:,} posts (COPY) ...", file=sys.stderr)
