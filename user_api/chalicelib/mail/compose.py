@@ -12,11 +12,11 @@ import email.policy
 import logging
 from email.message import EmailMessage
 from email.utils import formataddr
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy.orm import Session
 
 from blog_shared import mail, tokens
@@ -37,13 +37,22 @@ SUBJECTS = {
     mail.PASSWORD_RESET: "Password Reset Request",
 }
 
-_templates = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(["html"]),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+
+@cache
+def _templates() -> Environment:
+    """The mails' templates (Jinja2 loaded on first use: user_api's HTTP function sends no mail)."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    return Environment(
+        loader=FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def compose(db: Session, outbox: OutboxMail) -> EmailMessage | None:
@@ -68,8 +77,8 @@ def compose(db: Session, outbox: OutboxMail) -> EmailMessage | None:
         # RFC 8058 one-click unsubscribe: mail providers POST to the link.
         message["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message.set_content(_templates.get_template(f"{outbox.kind}.txt").render(context))
-    message.add_alternative(_templates.get_template(f"{outbox.kind}.html").render(context), subtype="html")
+    message.set_content(_templates().get_template(f"{outbox.kind}.txt").render(context))
+    message.add_alternative(_templates().get_template(f"{outbox.kind}.html").render(context), subtype="html")
     return message
 
 

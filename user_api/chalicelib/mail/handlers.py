@@ -12,11 +12,8 @@ from __future__ import annotations
 import json
 import logging
 from email.message import EmailMessage
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from chalice.app import Blueprint, CloudWatchEvent, Rate, SQSEvent
 
 from blog_shared import aws, mail
@@ -25,6 +22,10 @@ from blog_shared.db import transaction
 
 from . import store
 from .compose import compose
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 # Lambda imports this module directly (the handlers' functions are not in app.py).
 check_at_startup()
@@ -36,6 +37,9 @@ bp = Blueprint(__name__)
 @bp.on_sqs_message(queue=EMAIL_QUEUE_NAME, batch_size=10)
 def send_email(event: SQSEvent) -> dict[str, Any]:
     """Answers ``{"batchItemFailures": [...]}`` naming the messages to retry."""
+    # Imported here: the HTTP function of this app never loads the batch utilities.
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
     answer = process_partial_response(
         event=event.to_dict(),
         record_handler=deliver,
