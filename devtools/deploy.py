@@ -93,12 +93,23 @@ def with_uploaded_code(template: dict[str, Any], s3: Any, bucket: str, build: Pa
     return template
 
 
-def _exists(cloudformation: Any, name: str) -> bool:
+def stack_state(cloudformation: Any, name: str) -> tuple[str | None, list[str]]:
+    """The stack's status (None when there is none) and the names of its parameters."""
     try:
-        stacks = cloudformation.describe_stacks(StackName=name)["Stacks"]
-    except cloudformation.exceptions.ClientError:
-        return False
-    return bool(stacks) and stacks[0]["StackStatus"] != "REVIEW_IN_PROGRESS"
+        [found] = cloudformation.describe_stacks(StackName=name)["Stacks"]
+    except cloudformation.exceptions.ClientError as error:
+        if "does not exist" in str(error):
+            return None, []
+        raise
+    return found["StackStatus"], [p["ParameterKey"] for p in found.get("Parameters", [])]
+
+
+def parameter_list(given: dict[str, str], previous: list[str]) -> list[dict[str, Any]]:
+    """What to send: the values given, and for every other parameter of the running stack its
+    previous value (CloudFormation's API would otherwise reset it to the template's default)."""
+    values: list[dict[str, Any]] = [{"ParameterKey": k, "ParameterValue": v} for k, v in given.items()]
+    values += [{"ParameterKey": k, "UsePreviousValue": True} for k in previous if k not in given]
+    return values
 
 
 def deploy(stage: str, parameters: dict[str, str]) -> int:
@@ -113,7 +124,13 @@ def deploy(stage: str, parameters: dict[str, str]) -> int:
     template_url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": template_key})
     values = {"Stage": stage, "DeploymentId": str(int(time.time())), **parameters}
     change_set = f"deploy-{values['DeploymentId']}"
-    update = _exists(cloudformation, name)
+    status, previous = stack_state(cloudformation, name)
+    if status == "ROLLBACK_COMPLETE":  # a first deployment that failed: it can only be deleted
+        print(f"      {name} failed to create before; deleting it first", flush=True)
+        cloudformation.delete_stack(StackName=name)
+        cloudformation.get_waiter("stack_delete_complete").wait(StackName=name)
+        status, previous = None, []
+    update = status is not None and status != "REVIEW_IN_PROGRESS"
     print(f"[2/4] change set {change_set} ({'update' if update else 'new stack'})", flush=True)
     cloudformation.create_change_set(
         StackName=name,
@@ -121,7 +138,7 @@ def deploy(stage: str, parameters: dict[str, str]) -> int:
         ChangeSetType="UPDATE" if update else "CREATE",
         TemplateURL=template_url,
         Capabilities=CAPABILITIES,
-        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()],
+        Parameters=parameter_list(values, previous if update else []),
     )
     cloudformation.get_waiter("change_set_create_complete").wait(
         StackName=name, ChangeSetName=change_set, WaiterConfig={"Delay": 5, "MaxAttempts": 120}

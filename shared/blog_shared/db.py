@@ -68,12 +68,13 @@ def url_from_secret(secret: dict[str, Any], host: str | None = None) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def connect_args() -> dict[str, Any]:
-    """The driver's options: a connect timeout, and TLS as ``DATABASE_TLS`` asks: ``off``,
+def connect_args(timeout: float | None = 10) -> dict[str, Any]:
+    """The driver's options: a socket timeout (pg8000 applies it to every read, so None for
+    work that may run long), and TLS as ``DATABASE_TLS`` asks: ``off``,
     ``require`` (encrypted; the server's certificate is not checked, as libpq's sslmode=require:
     Aurora's certificates come from RDS's own authority) or ``verify`` (encrypted and checked
     against the system's authorities, which sign an RDS Proxy's certificates)."""
-    args: dict[str, Any] = {"timeout": 10}
+    args: dict[str, Any] = {"timeout": timeout}
     mode = get_settings().database_tls
     if mode != "off":
         context = ssl.create_default_context()

@@ -11,12 +11,17 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, exc, text
+from sqlalchemy.pool import NullPool
 
 from . import db
 
@@ -56,6 +61,7 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+WAKE_SECONDS = 120
 log = logging.getLogger("blog.migrate")
 log.setLevel(logging.INFO)
 PHYSICAL_ID = "database-schema"
@@ -68,13 +74,54 @@ def handler(event: dict[str, Any], context: Any) -> None:
     status, reason = "SUCCESS", "nothing to do"
     try:
         if event["RequestType"] in ("Create", "Update"):
-            upgrade()
-            reason = "migrated to the newest revision"
+            url = db.database_url()
+            wait_for_database(url)
+            newer = revision_unknown_here(url)
+            if newer:
+                # An older release deployed again (or a rollback): its code runs on the newer
+                # schema, which migrations only ever extend.
+                reason = f"the schema is at {newer}, newer than this release's migrations: left as it is"
+            else:
+                upgrade(url)
+                reason = "migrated to the newest revision"
     except Exception as error:  # any failure must reach CloudFormation, not only the log
         log.exception("migration failed")
         status, reason = "FAILED", f"{type(error).__name__}: {error}"[:500]
     log.info("migration %s: %s", status, reason)
     respond(event, status, reason)
+
+
+def wait_for_database(url: str, seconds: float | None = None) -> None:
+    """Connect until the database answers (for ``WAKE_SECONDS``): a paused Aurora takes 15 to
+    30 s or more to resume."""
+    engine = create_engine(url, poolclass=NullPool, connect_args=db.connect_args(timeout=30))
+    deadline = time.monotonic() + (WAKE_SECONDS if seconds is None else seconds)
+    try:
+        while True:
+            try:
+                with engine.connect() as conn:
+                    conn.execute(text("SELECT 1"))
+                return
+            except exc.DBAPIError:
+                if time.monotonic() > deadline:
+                    raise
+                log.info("database not answering yet; trying again")
+                time.sleep(3)
+    finally:
+        engine.dispose()
+
+
+def revision_unknown_here(url: str) -> str | None:
+    """The database's revision when this code's migrations do not know it (a newer release
+    migrated it), else None."""
+    known = {script.revision for script in ScriptDirectory.from_config(alembic_config(url)).walk_revisions()}
+    engine = create_engine(url, poolclass=NullPool, connect_args=db.connect_args())
+    try:
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+    return current if current is not None and current not in known else None
 
 
 def respond(event: dict[str, Any], status: str, reason: str) -> None:

@@ -67,3 +67,10 @@ def test_make_shows_the_commands_of_deploy_destroy_and_deploy_local():
     assert "devtools.deploy destroy --stage qa" in shown("destroy", "STAGE=qa")
     local = shown("deploy-local")
     assert "docker compose -f localstack-compose.yml up" in local and "devtools.deploy deploy-local" in local
+
+
+def test_an_update_keeps_the_parameters_it_is_not_given():
+    sent = deploy.parameter_list({"Stage": "prod", "DeploymentId": "2"}, ["Stage", "DomainName", "DeploymentId"])
+    assert {"ParameterKey": "DomainName", "UsePreviousValue": True} in sent
+    assert {"ParameterKey": "Stage", "ParameterValue": "prod"} in sent
+    assert len(sent) == 3

@@ -86,6 +86,7 @@ def test_a_deployment_migrates_to_the_newest_revision_and_says_so(cloudformation
 
 def test_a_failed_migration_fails_the_deployment(cloudformation, empty_db, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql+pg8000://postgres@127.0.0.1:1/nothing")
+    monkeypatch.setattr(migrate, "WAKE_SECONDS", 1)  # a paused database gets 120 s to wake up
     reset_caches()
     migrate.handler(cloudformation.event("Update"), None)
     [answer] = cloudformation.answers
@@ -98,4 +99,19 @@ def test_deleting_the_stack_leaves_the_database_alone(cloudformation, empty_db):
     assert cloudformation.answers[0]["Status"] == "SUCCESS"
     engine = create_engine(empty_db)
     assert inspect(engine).get_table_names() == []
+    engine.dispose()
+
+
+def test_an_older_release_leaves_a_newer_schema_alone(cloudformation, empty_db):
+    """Deploying an older release again (or rolling back) must not fail on the newer schema."""
+    migrate.handler(cloudformation.event("Create"), None)
+    engine = create_engine(empty_db)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
+    migrate.handler(cloudformation.event("Update"), None)
+    answer = cloudformation.answers[-1]
+    assert answer["Status"] == "SUCCESS"
+    assert "9999_from_the_future" in answer["Reason"]
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "9999_from_the_future"
     engine.dispose()

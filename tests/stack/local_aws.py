@@ -195,10 +195,15 @@ class Gateway(_Server):
     STAGE = "api"
 
     def __init__(self, definition: dict[str, Any], function: Function | None = None) -> None:
-        self.routes = [
-            (_route_pattern(resource), resource, {method.upper() for method in operations})
-            for resource, operations in definition["paths"].items()
-        ]
+        # As API Gateway: a path's static resource wins over one with a parameter there
+        # (/posts/new before /posts/{post_id}), a parameter over a greedy {proxy+}.
+        self.routes = sorted(
+            (
+                (_route_pattern(resource), resource, {method.upper() for method in operations})
+                for resource, operations in definition["paths"].items()
+            ),
+            key=lambda route: (route[1].count("+}"), route[1].count("{"), -len(route[1])),
+        )
         self.function = function
         # Bodies of these media types reach the function base64-encoded, as API Gateway sends them.
         self.binary_types = set(definition.get("x-amazon-apigateway-binary-media-types", []))

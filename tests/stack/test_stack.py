@@ -139,10 +139,20 @@ def test_the_journey(running_stack: RunningStack):
     style = site.get("/static/style.css")
     assert style.status_code == 200 and style.headers["Content-Type"].startswith("text/css")
 
-    # 5. An avatar uploaded on the site is served from /avatars/... by the distribution.
-    csrf = site.csrf("/login")
-    logged_in = site.post("/login", data={"csrf_token": csrf, "email": "ann@example.com", "password": PASSWORD})
+    # 5. A page that needs a login sends the visitor to log in, and back there after (the
+    # path the site shows, without the API's stage).
+    sent = site.get("/posts/new?from=home")
+    assert sent.status_code == 303
+    assert sent.headers["Location"] == "/login?next=%2Fposts%2Fnew%3Ffrom%3Dhome"
+    csrf = site.csrf(sent.headers["Location"])
+    logged_in = site.post(
+        sent.headers["Location"], data={"csrf_token": csrf, "email": "ann@example.com", "password": PASSWORD}
+    )
     assert logged_in.status_code == 303, logged_in.text
+    assert logged_in.headers["Location"] == "/posts/new?from=home"
+    assert site.get("/posts/new?from=home").status_code == 200
+
+    # 6. An avatar uploaded on the site is served from /avatars/... by the distribution.
     csrf = site.csrf("/account")
     picture = io.BytesIO()
     Image.new("RGB", (300, 200), (40, 120, 200)).save(picture, "PNG")

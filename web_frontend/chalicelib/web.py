@@ -73,8 +73,16 @@ def login_required() -> visits.Visit:
     """The visit of a logged-in user; anyone else is sent to log in first."""
     visit = visits.current()
     if visit.user is None:
-        raise LoginRequiredError(url("/login", next=(visit.request.context or {}).get("path", "/")))
+        raise LoginRequiredError(url("/login", next=requested_path(visit.request)))
     return visit
+
+
+def requested_path(request: Request) -> str:
+    """The path the visitor asked for, with its query string, as the site shows it: the event's
+    own path, not the request context's, which on API Gateway starts with the stage (/api)."""
+    path = str(request.to_original_event().get("path") or "/")
+    query = query_params(request)
+    return f"{path}?{urlencode(dict(query))}" if query else path
 
 
 # -- templates -----------------------------------------------------------------------------------

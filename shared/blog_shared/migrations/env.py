@@ -21,7 +21,8 @@ def run_migrations_offline() -> None:
 
 def run_migrations_online() -> None:
     url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
-    engine = create_engine(url, poolclass=pool.NullPool, connect_args=connect_args())
+    # No socket timeout: a migration may take longer than a request (statement_timeout bounds it).
+    engine = create_engine(url, poolclass=pool.NullPool, connect_args=connect_args(timeout=None))
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata)
         with context.begin_transaction():
