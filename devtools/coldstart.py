@@ -1,8 +1,9 @@
 """Cold starts, part of ``make bench``: for each function, the time from a new Python process
 to its first answered event, run from its own extracted artifact as shipped (bytecode
 included), beside the floor: a new process of the same interpreter that only imports the
-third-party libraries that function loaded. Both are medians of a few runs; the ratio is what
-our own code adds. Also the artifacts' sizes (Lambda's limits: 50 MB zipped, 250 MB unzipped).
+third-party modules that function loaded (every one of them, submodules included). Both are
+medians of a few runs; the ratio is what our own code adds. Also the artifacts' sizes
+(Lambda's limits: 50 MB zipped, 250 MB unzipped).
 
 ``python -m devtools.coldstart`` runs it alone (it packages first, into a temp folder).
 """
@@ -20,7 +21,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-RUNS = int(os.environ.get("BENCH_COLD_RUNS", "5"))
+RUNS = int(os.environ.get("BENCH_COLD_RUNS", "9"))
 
 # Imports the handler, answers one event, reports the third-party packages it loaded.
 FIRST_EVENT = r"""
@@ -31,14 +32,14 @@ module_name, _, attribute = sys.argv[3].rpartition(".")
 before = set(sys.modules)
 handler = getattr(importlib.import_module(module_name), attribute)
 answer = handler(json.loads(sys.argv[4]), None)
-loaded = sorted({name.split(".")[0] for name in set(sys.modules) - before})
+loaded = sorted(set(sys.modules) - before)
 print(json.dumps({"answer": answer, "loaded": loaded}))
 """
-# The floor: the same interpreter and path, importing only those libraries.
+# The floor: the same interpreter and path, importing only those libraries' modules.
 IMPORTS_ONLY = r"""
 import importlib, sys
 sys.path[:0] = [sys.argv[1], sys.argv[2]]
-for name in sys.argv[3:]:
+for name in sys.stdin.read().split():
     importlib.import_module(name)
 """
 
@@ -55,9 +56,9 @@ def top_level_packages(folder: Path) -> set[str]:
     return names
 
 
-def _timed(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, str]:
+def _timed(command: list[str], env: dict[str, str], cwd: Path, stdin: str = "") -> tuple[float, str]:
     started = time.perf_counter()
-    result = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=120, input=stdin)
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
         raise RuntimeError(f"{command[3:5]} failed: {result.stderr[-2000:]}")
@@ -82,11 +83,14 @@ def measure(
         if isinstance(answer, dict) and int(answer.get("statusCode", 200)) >= 500:
             raise RuntimeError(f"{name} answered {answer}")
         loaded = report["loaded"]
-    libraries = sorted(set(loaded) & top_level_packages(folder))
+    third_party = top_level_packages(folder)
+    modules = [module for module in loaded if module.split(".")[0] in third_party]
     floor_times = [
-        _timed([*base, "-c", IMPORTS_ONLY, str(folder), str(runtime), *libraries], env, folder)[0] for _ in range(RUNS)
+        _timed([*base, "-c", IMPORTS_ONLY, str(folder), str(runtime)], env, folder, "\n".join(modules))[0]
+        for _ in range(RUNS)
     ]
     cold, floor = statistics.median(cold_times), statistics.median(floor_times)
+    libraries = sorted({module.split(".")[0] for module in modules})
     return {"name": name, "cold": cold * 1000, "floor": floor * 1000, "ratio": cold / floor, "libraries": libraries}
 
 
