@@ -104,26 +104,10 @@ def sizes(build: Path) -> list[tuple[str, int, int]]:
     return found
 
 
-def proxy(method: str, resource: str, path: str, parameters: dict[str, str] | None = None) -> dict[str, Any]:
-    return {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": {"Host": "example.execute-api.us-east-1.amazonaws.com"},
-        "multiValueHeaders": {},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": parameters,
-        "stageVariables": None,
-        "requestContext": {"resourcePath": resource, "httpMethod": method, "path": f"/api{path}", "stage": "api"},
-        "body": None,
-        "isBase64Encoded": False,
-    }
-
-
 def run(database_url: str, build: Path) -> int:
     """Measure every function of ``build/template.yaml`` but the migration's (it answers
     CloudFormation, not requests), against the database at ``database_url``."""
+    from devtools.bench import proxy_event
     from devtools.worker import schedule_event
 
     template = json.loads((build / "template.yaml").read_text())
@@ -142,9 +126,9 @@ def run(database_url: str, build: Path) -> int:
         ]
     }
     events = {
-        "UserApiFunction": proxy("GET", "/users/{user_id}", "/users/1", {"user_id": "1"}),
-        "PostApiFunction": proxy("GET", "/posts", "/posts"),
-        "WebFunction": proxy("GET", "/about", "/about"),
+        "UserApiFunction": proxy_event("GET", "/users/{user_id}", "/users/1", None, path_params={"user_id": "1"}),
+        "PostApiFunction": proxy_event("GET", "/posts", "/posts", None),
+        "WebFunction": proxy_event("GET", "/about", "/about", None),
         "SendEmailFunction": unknown_mail,
         "RepublishStalledMailFunction": schedule_event(),
     }
@@ -163,7 +147,7 @@ def run(database_url: str, build: Path) -> int:
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
-        runtime = _runtime_libraries(work / "runtime")
+        runtime = runtime_libraries(work / "runtime")
         for name, event in events.items():
             properties = template["Resources"][name]["Properties"]
             rows.append(measure(name, build / properties["CodeUri"], properties["Handler"], event, env, work, runtime))
@@ -179,14 +163,20 @@ def run(database_url: str, build: Path) -> int:
     return 0
 
 
-def _runtime_libraries(folder: Path) -> Path:
-    """boto3 and what it needs, as Lambda's Python runtime provides them (not in the artifacts)."""
+# What Lambda's Python runtime provides besides the artifact (boto3 is not packaged).
+RUNTIME_LIBRARIES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
+
+
+def runtime_libraries(folder: Path) -> Path:
+    """A folder holding only boto3 and its own dependencies (linked from this environment),
+    to put on a function's path after its artifact, as Lambda's runtime does."""
     import boto3
 
     site = Path(boto3.__file__).resolve().parent.parent
-    folder.mkdir(parents=True)
-    for name in ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py"):
-        (folder / name).symlink_to(site / name)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in RUNTIME_LIBRARIES:
+        if not (folder / name).exists():
+            (folder / name).symlink_to(site / name)
     return folder
 
 

@@ -31,6 +31,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
+from devtools.coldstart import runtime_libraries
+
 # Lambda's Python runtime: reads one JSON event per line, answers one JSON line.
 RUNTIME = r"""
 import importlib, json, sys, traceback
@@ -48,22 +50,6 @@ for line in sys.stdin:
         out.write(json.dumps({"error": type(error).__name__, "message": str(error)}) + "\n")
     out.flush()
 """
-
-# What Lambda's runtime has besides the artifact (boto3 is not packaged).
-RUNTIME_LIBRARIES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
-
-
-def runtime_libraries(folder: Path) -> Path:
-    """A folder holding only boto3 and its own dependencies, linked from our environment."""
-    import boto3
-
-    site = Path(boto3.__file__).resolve().parent.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in RUNTIME_LIBRARIES:
-        target = folder / name
-        if not target.exists():
-            target.symlink_to(site / name)
-    return folder
 
 
 class FunctionError(RuntimeError):
