@@ -115,8 +115,10 @@ def bin_dir() -> Path:
     if _server_user() is None or _reachable_by_others(source):
         return source
     site, _files = _distribution_files()
-    version = importlib.metadata.version(DISTRIBUTION)
-    digest = hashlib.sha256(f"{site}:{version}".encode()).hexdigest()[:12]
+    # Named by what was installed (its RECORD: every file and its hash), not where: every
+    # checkout with the same pinned package shares one copy.
+    record = importlib.metadata.distribution(DISTRIBUTION).read_text("RECORD") or ""
+    digest = hashlib.sha256(record.encode()).hexdigest()[:12]
     cache = Path(tempfile.gettempdir()) / f"serverless-blog-pg-{digest}"
     copied_bin = cache / source.resolve().relative_to(site)
     if cache.exists() and not _trusted(cache):
@@ -167,6 +169,7 @@ class EmbeddedPostgres:
     data_dir: Path
     port: int
     started_here: bool = False
+    remove_on_stop: bool = False  # a throw-away server's folder goes when it stops
 
     @property
     def url(self) -> str:
@@ -266,6 +269,8 @@ class EmbeddedPostgres:
     def stop(self) -> None:
         if self.running():
             self._run(str(bin_dir() / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop", check=False)
+        if self.remove_on_stop:
+            shutil.rmtree(self.data_dir.parent, ignore_errors=True)
 
 
 def dev_data_dir(repo: Path) -> Path:
@@ -281,6 +286,6 @@ def temporary_server() -> EmbeddedPostgres:
     """A throw-away server in a new temp folder on a free port (for tests)."""
     parent = Path(tempfile.mkdtemp(prefix="blog-test-pg-"))
     os.chmod(parent, 0o755)
-    server = EmbeddedPostgres(parent / "data", free_port())
+    server = EmbeddedPostgres(parent / "data", free_port(), remove_on_stop=True)
     server.start()
     return server

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -42,24 +43,23 @@ def test_the_server_runs_from_a_package_installed_in_a_private_folder(tmp_path: 
     site = private / "site-packages"
     pg.copy_for_server_user(site)  # the package's files, in the layout pip gave them
     private.chmod(0o700)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(REPO)])}
-    result = subprocess.run(
-        [sys.executable, "-c", _SCRIPT], env=env, cwd=private, capture_output=True, text=True, timeout=180
-    )
+    # A temp folder of its own, so the shared copy is made afresh here (not found from an earlier run).
+    shared_tmp = Path(tempfile.mkdtemp(prefix="pgcopy-test-"))
+    shared_tmp.chmod(0o755)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(REPO)]), "TMPDIR": str(shared_tmp)}
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", _SCRIPT], env=env, cwd=private, capture_output=True, text=True, timeout=180
+        )
+    finally:
+        shutil.rmtree(shared_tmp, ignore_errors=True)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    try:
-        assert Path(report["package"]).is_relative_to(site)
-        version, user = report["answer"]
-        assert version >= 160000
-        assert user == pg.SUPERUSER
-        if os.geteuid() == 0:  # the server ran as another user, from a shared copy
-            assert not Path(report["bin"]).is_relative_to(private)
-        else:
-            assert Path(report["bin"]).is_relative_to(site)
-    finally:
-        copy_root = Path(report["bin"])
-        if not copy_root.is_relative_to(private):
-            while copy_root.parent != Path(pg.tempfile.gettempdir()):
-                copy_root = copy_root.parent
-            shutil.rmtree(copy_root, ignore_errors=True)
+    assert Path(report["package"]).is_relative_to(site)
+    version, user = report["answer"]
+    assert version >= 160000
+    assert user == pg.SUPERUSER
+    if os.geteuid() == 0:  # the server ran as another user, from a shared copy made here
+        assert Path(report["bin"]).is_relative_to(shared_tmp)
+    else:
+        assert Path(report["bin"]).is_relative_to(site)
