@@ -298,7 +298,7 @@ def database() -> Iterator[str]:
         yield url
     finally:
         if server is not None:
-            server.stop()
+            server.discard()
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:

@@ -196,7 +196,7 @@ def main() -> int:
             migrate.upgrade(server.url)
             return run(server.url, build)
         finally:
-            server.stop()
+            server.discard()
 
 
 if __name__ == "__main__":

@@ -169,7 +169,7 @@ class EmbeddedPostgres:
     data_dir: Path
     port: int
     started_here: bool = False
-    remove_on_stop: bool = False  # a throw-away server's folder goes when it stops
+    temporary: bool = False  # a throw-away server: discard() removes its folder
 
     @property
     def url(self) -> str:
@@ -269,7 +269,11 @@ class EmbeddedPostgres:
     def stop(self) -> None:
         if self.running():
             self._run(str(bin_dir() / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop", check=False)
-        if self.remove_on_stop:
+
+    def discard(self) -> None:
+        """Stop a throw-away server (see :func:`temporary_server`) and remove its folder."""
+        self.stop()
+        if self.temporary:
             shutil.rmtree(self.data_dir.parent, ignore_errors=True)
 
 
@@ -283,9 +287,10 @@ def dev_data_dir(repo: Path) -> Path:
 
 
 def temporary_server() -> EmbeddedPostgres:
-    """A throw-away server in a new temp folder on a free port (for tests)."""
+    """A throw-away server in a new temp folder on a free port (for tests and the bench);
+    ``discard()`` it when done."""
     parent = Path(tempfile.mkdtemp(prefix="blog-test-pg-"))
     os.chmod(parent, 0o755)
-    server = EmbeddedPostgres(parent / "data", free_port(), remove_on_stop=True)
+    server = EmbeddedPostgres(parent / "data", free_port(), temporary=True)
     server.start()
     return server

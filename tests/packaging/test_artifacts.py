@@ -154,7 +154,7 @@ def test_user_api_artifact_consumes_mail_messages_with_partial_batch_responses(
     schedule = resources["RepublishStalledMailFunction"]["Properties"]["Events"]
     assert [e["Properties"]["Schedule"] for e in schedule.values()] == ["rate(1 minute)"]
     # The function's role may consume from the mail queue and send mail.
-    [policy] = resources["SendEmailRole"]["Properties"]["Policies"]
+    [policy] = [p for p in resources["SendEmailRole"]["Properties"]["Policies"] if p.get("PolicyName") == "send-email"]
     allowed = {action: s["Resource"] for s in policy["PolicyDocument"]["Statement"] for action in _actions(s)}
     assert allowed["sqs:ReceiveMessage"] == {"Fn::GetAtt": ["EmailQueue", "Arn"]}
     assert "ses:SendRawEmail" in allowed

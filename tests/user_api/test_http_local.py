@@ -103,4 +103,4 @@ def test_database_outage_is_503_and_recovers(app_environment, tmp_path):
         finally:
             stop(process)
     finally:
-        db.stop()
+        db.discard()

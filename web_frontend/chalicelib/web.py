@@ -78,9 +78,10 @@ def login_required() -> visits.Visit:
 
 
 def requested_path(request: Request) -> str:
-    """The path the visitor asked for, with its query string, as the site shows it: the event's
-    own path, not the request context's, which on API Gateway starts with the stage (/api)."""
-    path = str(request.to_original_event().get("path") or "/")
+    """The path the visitor asked for, with its query string, as the site shows it: API
+    Gateway's event path (its request context's starts with the stage, /api); `chalice local`
+    only gives the request context's, which has no stage."""
+    path = str(request.to_original_event().get("path") or (request.context or {}).get("path") or "/")
     query = query_params(request)
     return f"{path}?{urlencode(dict(query))}" if query else path
 
