@@ -12,6 +12,7 @@ from devtools import stack
 from tests.helpers import REPO, lint, sam_transform
 
 
+@pytest.mark.slow  # cfn-lint takes about 2 s
 def test_cfn_lint_finds_no_error_or_warning_in_the_source_template():
     result = lint("infra/template.yaml")
     assert result.returncode == 0, result.stdout + result.stderr

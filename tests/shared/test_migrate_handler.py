@@ -14,6 +14,9 @@ from sqlalchemy import create_engine, inspect, text
 from blog_shared import migrate
 from tests.helpers import reset_caches
 
+# Each test makes and drops a database (about a second); the failure waits out a connect.
+pytestmark = pytest.mark.slow
+
 
 class CloudFormation:
     """Stands in for the pre-signed S3 URL that takes a custom resource's answer."""
