@@ -24,9 +24,10 @@ from sqlalchemy.orm import Session
 from . import tokens
 from .auth import TOKEN_REQUIRED, authenticate
 from .db import transaction
-from .errors import UnauthenticatedError
+from .errors import InvalidError, UnauthenticatedError
 from .http import read_json
 from .models import User
+from .text import text_problem
 from .validation import load
 
 _UNKNOWN = object()
@@ -71,8 +72,13 @@ class RequestScope:
         return load(schema, read_json(self.request))
 
     def query(self, schema: type[Schema]) -> dict[str, Any]:
-        """The query string, validated by ``schema``."""
-        return load(schema, self.request.query_params or {})
+        """The query string, validated by ``schema`` (every value one line of storable text)."""
+        params = dict(self.request.query_params or {})
+        for name, value in params.items():
+            problem = text_problem(value, one_line=True) or text_problem(name, one_line=True)
+            if problem:
+                raise InvalidError("Invalid query string.", errors={name: [problem]})
+        return load(schema, params)
 
 
 @contextmanager

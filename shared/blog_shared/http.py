@@ -31,6 +31,7 @@ from .errors import (
     UnauthenticatedError,
     UnavailableError,
 )
+from .text import check_strings, text_problem
 
 log = logging.getLogger("blog")
 
@@ -82,8 +83,11 @@ def read_json(request: Request) -> dict[str, Any]:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise InvalidError("Request body must be valid JSON.") from None
+    except RecursionError:  # thousands of nested brackets
+        raise InvalidError("Request body is nested too deeply.") from None
     if not isinstance(body, dict):
         raise InvalidError("Request body must be a JSON object.")
+    check_strings(body)
     return body
 
 
@@ -91,8 +95,11 @@ MAX_ID = 2**31 - 1  # ids are PostgreSQL integers
 
 
 def parse_id(raw: str) -> int | None:
-    """A path segment as an id, or None when it cannot be one."""
-    return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ID else None
+    """A path segment as an id (ASCII digits within PostgreSQL's integer), or None."""
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= len(str(MAX_ID))):
+        return None
+    value = int(raw)
+    return value if 0 < value <= MAX_ID else None
 
 
 def path_id(raw: str, not_found: str) -> int:
@@ -107,6 +114,9 @@ def _answering_domain_errors(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)  # keeps the name, docstring and OpenAPI notes of the view
     def answer(*args: Any, **kwargs: Any) -> Any:
         try:
+            # A path segment that cannot be stored text names nothing.
+            if any(isinstance(v, str) and text_problem(v, one_line=True) for v in kwargs.values()):
+                raise NotFoundError("Nothing is found at this address.")
             return view(*args, **kwargs)
         except DomainError as error:
             return error_response(error)

@@ -9,13 +9,23 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields
 
 from .errors import InvalidError
+from .text import text_problem
 
 
 class Trimmed(fields.String):
-    """A string with surrounding whitespace removed before validation."""
+    """A string with surrounding whitespace removed before validation; one line unless
+    ``multiline`` (then tabs and line breaks are kept), never other control characters."""
+
+    def __init__(self, *args: Any, multiline: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.multiline = multiline
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        return super()._deserialize(value, attr, data, **kwargs).strip()
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        problem = text_problem(text, one_line=not self.multiline)
+        if problem:
+            raise ValidationError(problem)
+        return text
 
 
 @cache

@@ -22,7 +22,9 @@ bp = ApiBlueprint(__name__)
 class CommentCreateSchema(Schema):
     user_id = fields.Integer(metadata={"description": "Optional; must be the token's user."})
     text = Trimmed(
-        required=True, validate=validate.Length(min=1, max=2000, error="Comment must be 1 to 2,000 characters long.")
+        required=True,
+        multiline=True,
+        validate=validate.Length(min=1, max=2000, error="Comment must be 1 to 2,000 characters long."),
     )
 
 

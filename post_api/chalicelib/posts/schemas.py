@@ -29,13 +29,13 @@ CONTENT = validate.Length(min=1, max=20000, error="Content must be 1 to 20,000 c
 class PostCreateSchema(Schema):
     user_id = fields.Integer(metadata={"description": "Optional; must be the token's user."})
     title = Trimmed(required=True, validate=TITLE)
-    content = Trimmed(required=True, validate=CONTENT)
+    content = Trimmed(required=True, validate=CONTENT, multiline=True)
 
 
 class PostUpdateSchema(Schema):
     user_id = fields.Integer(metadata={"description": "Optional; must be the token's user."})
     title = Trimmed(validate=TITLE)
-    content = Trimmed(validate=CONTENT)
+    content = Trimmed(validate=CONTENT, multiline=True)
 
     @validates_schema
     def _something_to_change(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -56,7 +56,8 @@ def decode_cursor(cursor: str) -> Position:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         moment, post_id = json.loads(raw)
         when = datetime.fromisoformat(moment)
-        if when.tzinfo is None or not isinstance(post_id, int) or not 0 < post_id <= MAX_ID:
+        valid_id = isinstance(post_id, int) and not isinstance(post_id, bool) and 0 < post_id <= MAX_ID
+        if when.tzinfo is None or not valid_id:
             raise invalid
         # In UTC and within what PostgreSQL and the driver can carry.
         position = Position(when.astimezone(UTC), post_id)
