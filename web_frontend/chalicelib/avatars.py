@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from blog_shared import aws
 from blog_shared.avatars import is_own_avatar_key, new_avatar_key
@@ -49,7 +49,9 @@ def resize(content: bytes) -> bytes | Rejected:
             out = io.BytesIO()
             flat.save(out, "JPEG", quality=88, optimize=True)
             return out.getvalue()
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+    # Pillow reports a damaged file in many ways (OSError, ValueError, SyntaxError from corrupt
+    # EXIF, struct errors, ...): any of them means the upload is not a picture we can read.
+    except Exception:  # noqa: BLE001 - see above: the user gets a 400 with the reason
         return Rejected("That file is not a picture we can read (JPEG, PNG or WebP).")
 
 

@@ -58,7 +58,10 @@ def check_state(provider: OAuthProvider, cookie: str | None, returned: str | Non
     except tokens.TokenError:
         raise OAuthError("missing or expired state") from None
     expected = str(claims.extra.get("state", ""))
-    if claims.subject != provider.name or not returned or not hmac.compare_digest(expected, returned):
+    # compare_digest refuses non-ASCII text: such a state is simply not ours.
+    if claims.subject != provider.name or not returned or not returned.isascii():
+        raise OAuthError("state mismatch")
+    if not hmac.compare_digest(expected, returned):
         raise OAuthError("state mismatch")
     return str(claims.extra.get("next") or "/")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import threading
 from collections.abc import Mapping
@@ -30,6 +31,9 @@ CSRF_COOKIE = "csrf"
 FLASH_COOKIE = "flash"
 FLASH_PURPOSE = "flash"
 REMEMBER_SECONDS = 30 * 24 * 3600
+
+
+CSRF_SHAPE = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass
@@ -76,9 +80,11 @@ class Visit:
         return hmac.new(tokens.signing_key().encode(), message, hashlib.sha256).hexdigest()
 
     def csrf_ok(self, submitted: object) -> bool:
+        # Checked as the shape we issue (64 hex digits) before the constant-time comparison,
+        # which refuses non-ASCII text with a TypeError.
         return (
             isinstance(submitted, str)
-            and bool(submitted)
+            and CSRF_SHAPE.fullmatch(submitted) is not None
             and bool(self.cookies.get(CSRF_COOKIE))
             and hmac.compare_digest(self.csrf_token, submitted)
         )

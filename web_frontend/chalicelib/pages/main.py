@@ -15,8 +15,10 @@ STATIC = HERE / "static"
 
 
 def page_number(raw: str | None) -> int:
-    """?page= as a positive int; anything else is page 1."""
-    return int(raw) if raw and raw.isdigit() and 0 < int(raw) < 1_000_000 else 1
+    """?page= as a positive int (ASCII digits, below a million); anything else is page 1."""
+    if not raw or not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
+        return 1
+    return int(raw) or 1
 
 
 def page_links(page: int, pages: int) -> list[int | None]:
