@@ -13,6 +13,8 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -20,6 +22,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import requests
 from chalice.test import Client
 from packaging.requirements import Requirement
+from sqlalchemy import create_engine, text
 
 from blog_shared import aws as aws_clients
 from blog_shared import db, mail, tokens
@@ -356,3 +359,20 @@ def sam_transform(template: dict[str, Any]) -> dict[str, Any]:
             resource["Properties"]["CodeUri"] = "s3://packaged/" + resource["Properties"]["CodeUri"].lstrip("./")
     expanded: dict[str, Any] = transform(template, {}, NoManagedPolicies())
     return expanded
+
+
+@contextmanager
+def empty_database(server_url: str, name: str) -> Iterator[str]:
+    """A new, empty database called ``name`` on the server of ``server_url`` (its URL),
+    dropped afterwards."""
+    base = server_url.rsplit("/", 1)[0]
+    admin = create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from blog_shared import migrate
-from tests.helpers import reset_caches
+from tests.helpers import empty_database, reset_caches
 
 # Each test makes and drops a database (about a second); the failure waits out a connect.
 pytestmark = pytest.mark.slow
@@ -58,20 +58,13 @@ def cloudformation() -> Iterator[CloudFormation]:
 @pytest.fixture
 def empty_db(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A new database, as the apps' DATABASE_URL (how the function finds it, as on AWS)."""
-    base = database_url.rsplit("/", 1)[0]
-    admin = create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS deploy_check WITH (FORCE)"))
-        conn.execute(text("CREATE DATABASE deploy_check"))
-    monkeypatch.setenv("DATABASE_URL", base + "/deploy_check")
-    monkeypatch.setenv("APP_STAGE", "prod")  # no signing key: the migration function has none
-    monkeypatch.delenv("JWT_SECRET", raising=False)
-    reset_caches()
-    yield base + "/deploy_check"
-    reset_caches()
-    with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS deploy_check WITH (FORCE)"))
-    admin.dispose()
+    with empty_database(database_url, "deploy_check") as url:
+        monkeypatch.setenv("DATABASE_URL", url)
+        monkeypatch.setenv("APP_STAGE", "prod")  # no signing key: the migration function has none
+        monkeypatch.delenv("JWT_SECRET", raising=False)
+        reset_caches()
+        yield url
+        reset_caches()
 
 
 def test_a_deployment_migrates_to_the_newest_revision_and_says_so(cloudformation, empty_db):

@@ -10,19 +10,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from blog_shared import migrate
+from tests.helpers import empty_database
 
 
 @pytest.fixture
 def scratch_db(database_url) -> Iterator[str]:
     """A new, empty database on the test server."""
-    admin = create_engine(database_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS migration_check"))
-        conn.execute(text("CREATE DATABASE migration_check"))
-    yield database_url.rsplit("/", 1)[0] + "/migration_check"
-    with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS migration_check WITH (FORCE)"))
-    admin.dispose()
+    with empty_database(database_url, "migration_check") as url:
+        yield url
 
 
 def _tables(engine: Engine) -> set[str]:

@@ -11,11 +11,10 @@ from typing import Any
 
 import boto3
 import pytest
-from sqlalchemy import create_engine, text
 
 from devtools import aws, stack
 from devtools.package import package, package_migrations
-from tests.helpers import SES_SENDER
+from tests.helpers import SES_SENDER, empty_database
 from tests.stack.local_aws import Distribution, Function, Gateway, lambda_environment
 from tests.stack.resolve import Resolver
 
@@ -57,15 +56,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any
 @pytest.fixture(scope="session")
 def stack_database(database_url: str) -> Iterator[str]:
     """A database of its own, empty: the migration function builds its schema."""
-    base = database_url.rsplit("/", 1)[0]
-    admin = create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS stack_check WITH (FORCE)"))
-        conn.execute(text("CREATE DATABASE stack_check"))
-    yield base + "/stack_check"
-    with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS stack_check WITH (FORCE)"))
-    admin.dispose()
+    with empty_database(database_url, "stack_check") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

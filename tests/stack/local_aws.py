@@ -140,30 +140,11 @@ class _Server:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            def do_GET(self) -> None:
-                self.do_any()
-
-            def do_POST(self) -> None:
-                self.do_any()
-
-            def do_PUT(self) -> None:
-                self.do_any()
-
-            def do_DELETE(self) -> None:
-                self.do_any()
-
-            def do_HEAD(self) -> None:
-                self.do_any()
-
-            def do_PATCH(self) -> None:
-                self.do_any()
-
-            def do_OPTIONS(self) -> None:
-                self.do_any()
-
             def log_message(self, *args: Any) -> None:
                 pass
 
+        for method in ("GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"):
+            setattr(Handler, f"do_{method}", Handler.do_any)  # every method, one way
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_port}"
