@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from chalice.test import Client
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 from blog_shared import db, migrate
 from blog_shared.models import Base
@@ -172,3 +172,17 @@ def mail_flow(app_environment: dict[str, str], user_api_app: Any) -> MailFlow:
     return MailFlow(
         app_environment["AWS_ENDPOINT_URL"], app_environment["EMAIL_QUEUE_URL"], user_api_app.handler_map["send_email"]
     )
+
+
+@pytest.fixture
+def statements() -> Iterator[list[str]]:
+    """The SQL statements the apps run while the test runs."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    engine = db.get_engine()
+    event.listen(engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(engine, "before_cursor_execute", record)

@@ -376,3 +376,39 @@ def empty_database(server_url: str, name: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def seed_posts(database_url: str, counts: dict[int, int]) -> None:
+    """Insert posts straight into the database: ``counts`` maps user id to a number of posts.
+    Dates interleave the authors one minute apart, newest last."""
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        for user_id, count in counts.items():
+            conn.execute(
+                text(
+                    "INSERT INTO posts (user_id, title, content, date_posted) "
+                    "SELECT :uid, 'post ' || g, 'body ' || g, "
+                    "timestamptz '2026-01-01' + (g * :n + :uid) * interval '1 minute' "
+                    "FROM generate_series(1, :count) AS g"
+                ),
+                {"uid": user_id, "count": count, "n": len(counts)},
+            )
+        conn.execute(text("UPDATE users SET post_count = (SELECT count(*) FROM posts WHERE user_id = users.id)"))
+        conn.execute(text("ANALYZE"))
+    engine.dispose()
+
+
+def seed_comments(database_url: str, post_id: int, user_id: int, count: int, length: int = 20) -> None:
+    """``count`` comments of ``length`` characters straight into the database, one second
+    apart; their text is their number."""
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO comments (post_id, user_id, text, date_posted) "
+                "SELECT :post, :user, rpad(g::text || ' ', :length, 'x'), "
+                "timestamptz '2026-01-01' + g * interval '1 second' FROM generate_series(1, :count) AS g"
+            ),
+            {"post": post_id, "user": user_id, "count": count, "length": length},
+        )
+    engine.dispose()

@@ -92,6 +92,9 @@ def read_json(request: Request) -> dict[str, Any]:
 
 
 MAX_ID = 2**31 - 1  # ids are PostgreSQL integers
+# Lists are numbered up to MAX_PAGE pages (an OFFSET of a few thousand rows at most);
+# further back, a page's ``next_cursor`` continues at the cost of one page.
+MAX_PAGE = 100
 
 
 def parse_id(raw: str) -> int | None:

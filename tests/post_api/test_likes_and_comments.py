@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import write_post
+from tests.helpers import seed_comments, write_post
 
 
 @pytest.mark.slow
@@ -88,3 +88,59 @@ def test_a_comment_is_only_found_under_its_own_post(users, posts):
     one, two = write_post(posts, token), write_post(posts, token)
     comment = posts.post(f"/posts/{one['id']}/comments", {"text": "hi"}, token=token).json_body["data"]
     assert posts.delete(f"/posts/{two['id']}/comments/{comment['id']}", token=token).status_code == 404
+
+
+def numbers(comments: list[dict]) -> list[int]:
+    return [int(c["text"].split()[0]) for c in comments]
+
+
+@pytest.mark.slow
+def test_comments_come_a_page_at_a_time_newest_first(users, posts, database_url, statements):
+    ann, token = users.register_and_login("ann")
+    post = write_post(posts, token)
+    seed_comments(database_url, post["id"], ann["id"], 45)
+    statements.clear()
+    detail = posts.get(f"/posts/{post['id']}").json_body["data"]
+    assert len(statements) == 2, statements  # the post with its counts, then the comments
+    assert detail["comments_count"] == 45
+    assert numbers(detail["comments"]) == list(range(45, 25, -1))
+    seen = numbers(detail["comments"])
+    cursor = detail["comments_next_cursor"]
+    while cursor:
+        page = posts.get(f"/posts/{post['id']}/comments?cursor={cursor}")
+        assert page.status_code == 200
+        seen += numbers(page.json_body["data"]["comments"])
+        cursor = page.json_body["next_cursor"]
+    assert seen == list(range(45, 0, -1))
+    small = posts.get(f"/posts/{post['id']}/comments?per_page=7").json_body
+    assert numbers(small["data"]["comments"]) == list(range(45, 38, -1)) and small["next_cursor"]
+
+
+@pytest.mark.slow
+def test_a_post_with_thousands_of_long_comments_stays_small(users, posts, database_url):
+    ann, token = users.register_and_login("ann")
+    post = write_post(posts, token)
+    seed_comments(database_url, post["id"], ann["id"], 3000, length=2000)
+    response = posts.get(f"/posts/{post['id']}")
+    assert response.status_code == 200
+    # 20 comments of 2,000 characters: about 43 KB, where all 3,000 made about 6.3 MB.
+    assert len(response.body) < 64 * 1024
+    assert response.json_body["data"]["comments_count"] == 3000
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/posts/999/comments", 404),
+        ("/posts/abc/comments", 404),
+        ("/posts/{id}/comments?per_page=0", 400),
+        ("/posts/{id}/comments?per_page=51", 400),
+        ("/posts/{id}/comments?cursor=nope", 400),
+        ("/posts/{id}/comments?cursor=%00", 400),
+    ],
+)
+def test_comment_pages_refuse_what_they_cannot_serve(users, posts, path, status):
+    _, token = users.register_and_login("ann")
+    post = write_post(posts, token)
+    response = posts.get(path.format(id=post["id"]))
+    assert response.status_code == status and response.json_body["status"] == "fail"

@@ -8,45 +8,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.dialects import postgresql
 
-from blog_shared import db
-from tests.helpers import app_module, write_post
-
-
-def seed_posts(database_url: str, counts: dict[int, int]) -> None:
-    """Insert posts straight into the database: ``counts`` maps user id to a number of posts.
-    Dates interleave the authors one minute apart, newest last."""
-    engine = create_engine(database_url)
-    with engine.begin() as conn:
-        for user_id, count in counts.items():
-            conn.execute(
-                text(
-                    "INSERT INTO posts (user_id, title, content, date_posted) "
-                    "SELECT :uid, 'post ' || g, 'body ' || g, "
-                    "timestamptz '2026-01-01' + (g * :n + :uid) * interval '1 minute' "
-                    "FROM generate_series(1, :count) AS g"
-                ),
-                {"uid": user_id, "count": count, "n": len(counts)},
-            )
-        conn.execute(text("UPDATE users SET post_count = (SELECT count(*) FROM posts WHERE user_id = users.id)"))
-        conn.execute(text("ANALYZE"))
-    engine.dispose()
-
-
-@pytest.fixture
-def statements() -> Iterator[list[str]]:
-    """The SQL statements the apps run while the test runs."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    engine = db.get_engine()
-    event.listen(engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(engine, "before_cursor_execute", record)
+from tests.helpers import app_module, seed_posts, write_post
 
 
 def cursor_of(raw: str) -> str:
@@ -111,6 +76,15 @@ def test_a_feed_is_only_for_its_owner(users, posts):
     assert posts.get("/posts?user=ann").status_code == 401
     assert posts.get("/posts?user=ann", token=bob_token).status_code == 403
     assert posts.get("/posts?user=bob", token=bob_token).status_code == 200
+
+
+@pytest.mark.parametrize("query", ["page=101", "page=1000000", "page=" + "9" * 30, "user=ann&page=101"])
+def test_a_page_past_the_bound_points_to_cursors(users, posts, query):
+    _, token = users.register_and_login("ann")
+    response = posts.get(f"/posts?{query}", token=token)
+    assert response.status_code == 400
+    assert "next_cursor" in response.json_body["errors"]["page"][0]
+    assert posts.get("/posts?page=100", token=token).status_code == 200
 
 
 @pytest.mark.parametrize(

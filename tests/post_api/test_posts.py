@@ -77,8 +77,9 @@ def test_get_post_with_comments_and_liked_by_me(users, posts):
     posts.post(f"/posts/{post['id']}/likes", token=bob_token)
     anonymous = posts.get(f"/posts/{post['id']}").json_body["data"]
     assert "liked_by_me" not in anonymous
-    assert [c["text"] for c in anonymous["comments"]] == ["first", "second"]
-    assert [c["author_name"] for c in anonymous["comments"]] == ["bob", "ann"]
+    assert [c["text"] for c in anonymous["comments"]] == ["second", "first"]  # newest first
+    assert [c["author_name"] for c in anonymous["comments"]] == ["ann", "bob"]
+    assert anonymous["comments_next_cursor"] is None
     assert anonymous["likes"] == 1 and anonymous["comments_count"] == 2
     assert "email" not in anonymous["author"]
     assert posts.get(f"/posts/{post['id']}", token=bob_token).json_body["data"]["liked_by_me"] is True

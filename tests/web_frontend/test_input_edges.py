@@ -30,11 +30,26 @@ def truncated_webp() -> bytes:
     return out.getvalue()[:60]
 
 
-@pytest.mark.parametrize("page", ["²", "٣", "9" * 4301, "-1", "0", "1e3"])
+@pytest.mark.parametrize("page", ["²", "٣", "-1", "0", "1e3"])
 def test_an_odd_page_number_shows_the_first_page(browser, page):
     response = browser.get(f"/?page={page}")
     assert response.status_code == 200
     assert "page current" in browser.text() or "No posts yet" in browser.text() or "<main" in browser.text()
+
+
+@pytest.mark.parametrize("path", ["/?page=101", "/?page=" + "9" * 4301, "/users/nobody/posts?page=101"])
+def test_a_page_past_the_numbered_ones_is_the_sites_400(browser, path):
+    response = browser.get(path)
+    assert response.status_code == 400
+    assert "Older posts" in browser.text() and "<main" in browser.text()
+
+
+@pytest.mark.parametrize("cursor", ["nope", "%00", "x" * 300])
+def test_a_damaged_cursor_is_the_sites_400(browser, cursor):
+    browser.sign_up("ann")
+    browser.post("/posts/new", {"title": "Hi", "content": "There"})
+    assert browser.get(f"/?after={cursor}").status_code == 400
+    assert browser.get(f"/posts/1?comments={cursor}").status_code == 400
 
 
 @pytest.mark.parametrize("token", ["é" * 64, "ä", "0" * 63 + "é", "Z" * 64])

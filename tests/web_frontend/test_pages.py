@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 
@@ -11,7 +12,7 @@ from markupsafe import escape
 from PIL import Image
 
 from blog_shared.config import get_settings
-from tests.helpers import PASSWORD, Browser
+from tests.helpers import PASSWORD, Browser, seed_comments, seed_posts
 
 # The web frontend calls user_api and post_api served by `chalice local` (api_servers).
 pytestmark = pytest.mark.http
@@ -292,6 +293,34 @@ def test_home_pagination_works_on_every_page(browser):
     past = browser.get("/?page=40")
     assert past.status_code == 200 and "There are no posts on this page." in browser.text()
     assert browser.get("/?page=abc").status_code == 200
+
+
+def test_past_the_numbered_pages_older_posts_follow_by_cursor(browser, database_url):
+    browser.sign_up("ann")
+    seed_posts(database_url, {1: 510})  # 102 pages of 5
+    browser.get("/?page=3")
+    assert 'href="/?page=100"' in browser.text() and "Older posts" not in browser.text()
+    browser.get("/?page=100")
+    assert "post 11<" in browser.text() and "post 15<" in browser.text()
+    older = re.search(r'href="(/\?after=[^"]+)">Older posts', browser.text()).group(1)
+    browser.get(html.unescape(older))
+    assert "post 10<" in browser.text() and "post 6<" in browser.text() and "Newest posts" in browser.text()
+    last = re.search(r'href="(/\?after=[^"]+)">Older posts', browser.text()).group(1)
+    browser.get(html.unescape(last))
+    assert "post 5<" in browser.text() and "post 1<" in browser.text() and "Older posts" not in browser.text()
+
+
+def test_a_post_page_shows_its_newest_comments_and_links_to_older_ones(browser, database_url):
+    browser.sign_up("ann")
+    post_id = write_post(browser, "Talked about")
+    seed_comments(database_url, int(post_id), 1, 25)
+    browser.get(f"/posts/{post_id}")
+    assert "Comments (25)" in browser.text()
+    assert "25 x" in browser.text() and "6 x" in browser.text() and ">5 x" not in browser.text()
+    older = re.search(r'href="([^"]+)#comments">Older comments', browser.text()).group(1)
+    browser.get(html.unescape(older))
+    assert ">5 x" in browser.text() and ">1 x" in browser.text() and "25 x" not in browser.text()
+    assert "Newest comments" in browser.text() and "Older comments" not in browser.text()
 
 
 # -- account and avatar -------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""/posts/<id>/comments: comment on a post, delete a comment."""
+"""/posts/<id>/comments: page through a post's comments, comment on a post, delete a comment."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from blog_shared.openapi import doc
 from blog_shared.validation import Trimmed
 
 from ..deps import post_path_id, writer_and_body
-from ..posts.schemas import CommentSchema, comment_json
-from ..posts.store import find_post
+from ..posts.schemas import CommentListQuerySchema, CommentPageSchema, CommentSchema, comment_json, encode_cursor
+from ..posts.store import comment_page, find_post
 from . import store
 
 bp = ApiBlueprint(__name__)
@@ -26,6 +26,24 @@ class CommentCreateSchema(Schema):
         multiline=True,
         validate=validate.Length(min=1, max=2000, error="Comment must be 1 to 2,000 characters long."),
     )
+
+
+@bp.route("/posts/{post_id}/comments", methods=["GET"])
+@doc(
+    "A page of a post's comments, newest first",
+    response=CommentPageSchema,
+    errors=(400, 404),
+    query=CommentListQuerySchema,
+)
+def list_comments(post_id: str) -> Response:
+    """The response also carries ``next_cursor`` (null on the last page). GET /posts/<id>
+    has the first page and its ``comments_next_cursor``."""
+    with request_scope(bp) as scope:
+        query = scope.query(CommentListQuerySchema)
+        post = find_post(scope.db, post_path_id(post_id))
+        comments, older = comment_page(scope.db, post.id, query["per_page"], after=query.get("cursor"))
+        page = [comment_json(comment, name) for comment, name in comments]
+    return success({"comments": page}, next_cursor=encode_cursor(older) if older is not None else None)
 
 
 @bp.route("/posts/{post_id}/comments", methods=["POST"])

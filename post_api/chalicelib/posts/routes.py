@@ -18,6 +18,7 @@ from blog_shared.users import user_json
 from ..deps import post_path_id, writer_and_body
 from . import store
 from .schemas import (
+    COMMENTS_PER_PAGE,
     MAX_PER_PAGE,
     PostCreateSchema,
     PostListQuerySchema,
@@ -91,12 +92,12 @@ def create_post() -> Response:
         post = store.create_post(scope.db, author, data["title"], data["content"])
         # A new post has no likes or comments yet: no need to read it back.
         data = post_json(post, author, likes=0, comments_count=0, liked_by_me=False, viewer=author)
-        data["comments"] = []
+        data.update(comments=[], comments_next_cursor=None)
         return success(data, status=201)
 
 
 @bp.route("/posts/{post_id}", methods=["GET"])
-@doc("Read a post with its comments", response=PostSchema, errors=(401, 404), auth="optional")
+@doc("Read a post with its newest comments", response=PostSchema, errors=(401, 404), auth="optional")
 def get_post(post_id: str) -> Response:
     with request_scope(bp) as scope:
         return success(_detail(scope.db, post_path_id(post_id), scope.viewer))
@@ -131,8 +132,10 @@ def delete_post(post_id: str) -> Response:
 
 
 def _detail(db: Session, post_id: int, viewer: User | None) -> dict[str, Any]:
-    """Post JSON with its comments (two statements)."""
+    """Post JSON with its newest comments and the cursor to older ones (two statements)."""
     row = store.get_post(db, post_id, viewer.id if viewer else None)
     data = post_json(row.post, row.author, row.likes, row.comments_count, row.liked_by_me, viewer)
-    data["comments"] = [comment_json(comment, name) for comment, name in store.get_comments(db, post_id)]
+    comments, older = store.comment_page(db, post_id, COMMENTS_PER_PAGE)
+    data["comments"] = [comment_json(comment, name) for comment, name in comments]
+    data["comments_next_cursor"] = encode_cursor(older) if older is not None else None
     return data

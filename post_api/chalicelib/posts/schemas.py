@@ -11,7 +11,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy.engine import Row
 
-from blog_shared.http import MAX_ID
+from blog_shared.http import MAX_ID, MAX_PAGE
 from blog_shared.models import Comment, Post, User
 from blog_shared.users import UserSchema, user_json
 from blog_shared.validation import Trimmed
@@ -21,6 +21,7 @@ from .store import Position
 MAX_PER_PAGE = 50
 MAX_CURSOR = 200
 DEFAULT_PER_PAGE = 10
+COMMENTS_PER_PAGE = 20
 
 TITLE = validate.Length(min=1, max=100, error="Title must be 1 to 100 characters long.")
 CONTENT = validate.Length(min=1, max=20000, error="Content must be 1 to 20,000 characters long.")
@@ -45,7 +46,7 @@ class PostUpdateSchema(Schema):
 
 def encode_cursor(position: Position) -> str:
     """The opaque ``next_cursor`` of a page that ends at ``position``."""
-    raw = json.dumps([position.date_posted.astimezone(UTC).isoformat(), position.post_id]).encode()
+    raw = json.dumps([position.date_posted.astimezone(UTC).isoformat(), position.row_id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -54,13 +55,13 @@ def decode_cursor(cursor: str) -> Position:
     invalid = ValidationError("Not a cursor from this API.")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        moment, post_id = json.loads(raw)
+        moment, row_id = json.loads(raw)
         when = datetime.fromisoformat(moment)
-        valid_id = isinstance(post_id, int) and not isinstance(post_id, bool) and 0 < post_id <= MAX_ID
+        valid_id = isinstance(row_id, int) and not isinstance(row_id, bool) and 0 < row_id <= MAX_ID
         if when.tzinfo is None or not valid_id:
             raise invalid
         # In UTC and within what PostgreSQL and the driver can carry.
-        position = Position(when.astimezone(UTC), post_id)
+        position = Position(when.astimezone(UTC), row_id)
     except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise invalid from None
     if not 1 < position.date_posted.year < 9999:
@@ -85,8 +86,12 @@ class PostListQuerySchema(Schema):
 
     page = fields.Integer(
         load_default=1,
-        validate=validate.Range(min=1, max=1_000_000),
-        metadata={"description": "Page number, from 1."},
+        validate=validate.Range(
+            min=1,
+            max=MAX_PAGE,
+            error=f"Page numbers go from 1 to {MAX_PAGE}; to read further, follow next_cursor (?cursor=).",
+        ),
+        metadata={"description": f"Page number, from 1 to {MAX_PAGE} (further on, use cursor)."},
     )
     per_page = fields.Integer(
         load_default=DEFAULT_PER_PAGE,
@@ -113,6 +118,27 @@ class PostListQuerySchema(Schema):
             raise ValidationError("Use either user or author, not both.")
 
 
+class CommentListQuerySchema(Schema):
+    """The query string of GET /posts/<id>/comments."""
+
+    class Meta:
+        unknown = "exclude"
+
+    per_page = fields.Integer(
+        load_default=COMMENTS_PER_PAGE,
+        validate=validate.Range(min=1, max=MAX_PER_PAGE),
+        metadata={"description": "Comments per page."},
+    )
+    cursor = Cursor(
+        metadata={
+            "description": "Continue after the page that returned this next_cursor.",
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_CURSOR,
+        },
+    )
+
+
 class CommentSchema(Schema):
     id = fields.Integer()
     author_id = fields.Integer()
@@ -133,7 +159,18 @@ class PostSchema(Schema):
     likes = fields.Integer()
     comments_count = fields.Integer()
     liked_by_me = fields.Boolean(metadata={"description": "Only when a token is sent"})
-    comments = fields.List(fields.Nested(CommentSchema), metadata={"description": "Only on GET /posts/<id>"})
+    comments = fields.List(
+        fields.Nested(CommentSchema),
+        metadata={"description": f"Only on GET /posts/<id>: the newest {COMMENTS_PER_PAGE} comments, newest first"},
+    )
+    comments_next_cursor = fields.String(
+        allow_none=True,
+        metadata={"description": "Only on GET /posts/<id>: the cursor of GET /posts/<id>/comments for older ones"},
+    )
+
+
+class CommentPageSchema(Schema):
+    comments = fields.List(fields.Nested(CommentSchema), metadata={"description": "Newest first"})
 
 
 class PaginationMetaSchema(Schema):

@@ -58,10 +58,11 @@ class PostRow:
 
 @dataclass(frozen=True)
 class Position:
-    """Where a page ends in newest-first order: the keyset behind a cursor."""
+    """Where a page of posts or comments ends in newest-first order: the keyset behind a
+    cursor (the row's ``date_posted`` and ``id``)."""
 
     date_posted: datetime
-    post_id: int
+    row_id: int
 
 
 @lru_cache(maxsize=2)
@@ -80,8 +81,9 @@ def _post_rows(with_viewer: bool) -> Select[Any]:
     )
 
 
-def _keyset(with_cursor: bool, date_col: Any, id_col: Any) -> Any:
-    """Newest-first rows strictly after the cursor's position (the index's own order)."""
+def keyset_after(with_cursor: bool, date_col: Any, id_col: Any) -> Any:
+    """Newest-first rows strictly after the cursor's position (the index's own order); the
+    position comes as the parameters ``cursor_date`` and ``cursor_id`` (:func:`cursor_params`)."""
     if not with_cursor:
         return true()
     return tuple_(date_col, id_col) < tuple_(
@@ -98,7 +100,7 @@ def _page_statement(mode: str, with_cursor: bool, with_viewer: bool) -> Select[A
         ).cte("authors")
         newest = (
             select(Post.id, Post.date_posted)
-            .where(Post.user_id == authors.c.uid, _keyset(with_cursor, Post.date_posted, Post.id))
+            .where(Post.user_id == authors.c.uid, keyset_after(with_cursor, Post.date_posted, Post.id))
             .order_by(*NEWEST_FIRST)
             .limit(bindparam("newest_limit", type_=Integer))
             .lateral("newest")
@@ -110,12 +112,16 @@ def _page_statement(mode: str, with_cursor: bool, with_viewer: bool) -> Select[A
             .order_by(newest.c.date_posted.desc(), newest.c.id.desc())
         )
     else:
-        page_ids = select(Post.id, Post.date_posted).where(_keyset(with_cursor, Post.date_posted, Post.id))
+        page_ids = select(Post.id, Post.date_posted).where(keyset_after(with_cursor, Post.date_posted, Post.id))
         if mode == "author":
             page_ids = page_ids.where(Post.user_id == bindparam("author_id", type_=Integer))
         page_ids = page_ids.order_by(*NEWEST_FIRST)
     ids = page_ids.offset(bindparam("offset", type_=Integer)).limit(bindparam("limit", type_=Integer)).subquery("page")
     return _post_rows(with_viewer).join(ids, ids.c.id == Post.id).order_by(*NEWEST_FIRST)
+
+
+def cursor_params(position: Position | None) -> dict[str, Any]:
+    return {} if position is None else {"cursor_date": position.date_posted, "cursor_id": position.row_id}
 
 
 def page_query(
@@ -134,7 +140,7 @@ def page_query(
     if viewer_id is not None:
         params["viewer_id"] = viewer_id
     if position is not None:
-        params.update(cursor_date=position.date_posted, cursor_id=position.post_id)
+        params.update(cursor_params(position))
     if feed_of is not None:
         mode = "feed"
         params.update(feed_of=feed_of, newest_limit=offset + per_page)
@@ -201,17 +207,32 @@ def get_post(db: Session, post_id: int, viewer_id: int | None) -> PostRow:
     return PostRow(*row)
 
 
-_COMMENTS = (
-    select(Comment, User.username)
-    .join(User, User.id == Comment.user_id)
-    .where(Comment.post_id == bindparam("post_id", type_=Integer))
-    .order_by(Comment.date_posted, Comment.id)
-)
+@lru_cache(maxsize=2)
+def _comment_page_statement(with_cursor: bool) -> Select[Comment, str]:
+    # Newest first, read backwards along the (post_id, date_posted, id) index.
+    return (
+        select(Comment, User.username)
+        .join(User, User.id == Comment.user_id)
+        .where(
+            Comment.post_id == bindparam("post_id", type_=Integer),
+            keyset_after(with_cursor, Comment.date_posted, Comment.id),
+        )
+        .order_by(Comment.date_posted.desc(), Comment.id.desc())
+        .limit(bindparam("limit", type_=Integer))
+    )
 
 
-def get_comments(db: Session, post_id: int) -> list[tuple[Comment, str]]:
-    """A post's comments, oldest first, with their authors' names."""
-    return [(comment, name) for comment, name in db.execute(_COMMENTS, {"post_id": post_id}).all()]
+def comment_page(
+    db: Session, post_id: int, per_page: int, after: Position | None = None
+) -> tuple[list[tuple[Comment, str]], Position | None]:
+    """A page of a post's comments, newest first, with their authors' names, and where the
+    next page starts (None on the last page)."""
+    params = {"post_id": post_id, "limit": per_page + 1, **cursor_params(after)}
+    rows = [(comment, name) for comment, name in db.execute(_comment_page_statement(after is not None), params).all()]
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    last = rows[-1][0] if more else None
+    return rows, Position(last.date_posted, last.id) if last is not None else None
 
 
 # Plain table (Core) statements: the ORM's bulk-DML bookkeeping is not needed for these.

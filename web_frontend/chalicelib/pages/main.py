@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Mapping
+from typing import Any
 
 from chalice.app import Blueprint, Response
+
+from blog_shared.http import MAX_PAGE
 
 from .. import api, visit
 from ..web import HERE, PageError, query_params, redirect, render, url
@@ -15,10 +19,35 @@ STATIC = HERE / "static"
 
 
 def page_number(raw: str | None) -> int:
-    """?page= as a positive int (ASCII digits, below a million); anything else is page 1."""
-    if not raw or not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
+    """?page= as a positive int; what is not ASCII digits is page 1, a page past the numbered
+    ones a 400 (the last numbered page links further on)."""
+    if not raw or not (raw.isascii() and raw.isdigit()):
         return 1
+    if len(raw) > len(str(MAX_PAGE)) or int(raw) > MAX_PAGE:
+        raise PageError(400, f"Pages are numbered up to {MAX_PAGE}; from there, follow the “Older posts” link.")
     return int(raw) or 1
+
+
+def post_listing(query: Mapping[str, str], token: str | None, **filters: str) -> tuple[api.ApiResponse, dict[str, Any]]:
+    """A page of posts for the home and user pages, by number (?page=) or, past the numbered
+    pages, by the cursor of the page before (?after=): the API's answer and the template's
+    values (``posts``, ``meta``, ``page``, ``links``, ``older``)."""
+    after = query.get("after")
+    page = None if after else page_number(query.get("page"))
+    params: dict[str, Any] = {"per_page": PER_PAGE, **filters, **({"cursor": after} if after else {"page": page})}
+    answer = api.call("posts", "GET", "/posts", token=token, params=params)
+    if not answer.ok:
+        return answer, {}
+    meta = answer.body["pagination_meta"]
+    cursor = answer.body.get("next_cursor")
+    return answer, {
+        "posts": answer.data["posts"],
+        "meta": meta,
+        "page": page,
+        "links": page_links(page, min(meta["pages"], MAX_PAGE)) if page else [],
+        # The last numbered page, and every page after it, links on by its cursor.
+        "older": cursor if cursor and (page is None or page == MAX_PAGE) else None,
+    }
 
 
 def page_links(page: int, pages: int) -> list[int | None]:
@@ -40,28 +69,19 @@ def home() -> Response:
 def _home() -> Response:
     """All posts, or with ?user= the posts of the people the user follows."""
     query = query_params(bp.current_request)
-    page = page_number(query.get("page"))
     me = visit.current()
-    params: dict[str, object] = {"page": page, "per_page": PER_PAGE}
+    filters: dict[str, str] = {}
     followed = query.get("user")
     if followed:
         if me.user is None:
             return redirect(url("/login", next=url("/", user=followed)), "Please log in to access this page.")
         if followed.lower() != me.user["username"].lower():
             raise PageError(403, "The followed-posts view is only for your own account.")
-        params["user"] = me.user["username"]
-    answer = api.call("posts", "GET", "/posts", token=me.token, params=params)
+        filters["user"] = me.user["username"]
+    answer, listing = post_listing(query, me.token, **filters)
     if not answer.ok:
         raise PageError(answer.status if answer.status in (400, 403, 404) else 500, answer.message)
-    meta = answer.body["pagination_meta"]
-    return render(
-        "home.html",
-        posts=answer.data["posts"],
-        meta=meta,
-        page=page,
-        links=page_links(page, meta["pages"]),
-        followed=bool(followed),
-    )
+    return render("home.html", followed=bool(followed), **listing)
 
 
 @bp.route("/home", methods=["GET"])

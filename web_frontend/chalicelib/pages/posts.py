@@ -7,7 +7,7 @@ from typing import Any
 from chalice.app import Blueprint, Response
 
 from .. import api, visit
-from ..web import PAGE_TYPES, PageError, form, login_required, redirect, render
+from ..web import PAGE_TYPES, PageError, form, login_required, query_params, redirect, render
 
 bp = Blueprint(__name__)
 
@@ -42,7 +42,16 @@ def _check(answer: api.ApiResponse) -> None:
 
 @bp.route("/posts/{post_id}", methods=["GET"])
 def show(post_id: str) -> Response:
-    return render("post.html", post=fetch_post(post_id), errors={}, comment_text="")
+    """The post with its newest comments; ?comments=<cursor> shows an older page of them."""
+    post = fetch_post(post_id)
+    older = query_params(bp.current_request).get("comments")
+    if older:
+        answer = api.call("posts", "GET", f"/posts/{post['id']}/comments", params={"cursor": older})
+        _check(answer)
+        if not answer.ok:
+            raise PageError(400, answer.message)
+        post.update(comments=answer.data["comments"], comments_next_cursor=answer.body.get("next_cursor"))
+    return render("post.html", post=post, errors={}, comment_text="", older_page=bool(older))
 
 
 @bp.route("/posts/{post_id}/like", methods=["POST"], content_types=PAGE_TYPES)

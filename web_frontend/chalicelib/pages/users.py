@@ -20,7 +20,7 @@ from ..web import (
     render,
     url,
 )
-from .main import PER_PAGE, page_links, page_number
+from .main import post_listing
 
 bp = Blueprint(__name__)
 
@@ -66,10 +66,7 @@ def account() -> Response:
 @bp.route("/users/{username}/posts", methods=["GET"])
 def user_posts(username: str) -> Response:
     me = visit.current()
-    page = page_number(query_params(bp.current_request).get("page"))
-    answer = api.call(
-        "posts", "GET", "/posts", token=me.token, params={"author": username, "page": page, "per_page": PER_PAGE}
-    )
+    answer, listing = post_listing(query_params(bp.current_request), me.token, author=username)
     if answer.status == 404:
         raise PageError(404, f"There is no user called {username}.")
     if not answer.ok:
@@ -79,16 +76,7 @@ def user_posts(username: str) -> Response:
     if me.user is not None and me.user["id"] != user["id"]:
         status = api.call("users", "GET", f"/user-follow/{me.user['id']}/{quote(user['username'])}", token=me.token)
         following = bool(status.ok and status.data["following"])
-    meta = answer.body["pagination_meta"]
-    return render(
-        "user_posts.html",
-        user=user,
-        posts=answer.data["posts"],
-        meta=meta,
-        page=page,
-        links=page_links(page, meta["pages"]),
-        following=following,
-    )
+    return render("user_posts.html", user=user, following=following, **listing)
 
 
 @bp.route("/users/{username}/follow", methods=["POST"], content_types=PAGE_TYPES)
