@@ -11,7 +11,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
 	&& { echo $$p; break; }; done)
 
-.PHONY: dev test test-fast test-stack lint lock package deploy destroy deploy-local migrate clean venv bench
+.PHONY: dev test test-fast test-stack lint lock package deploy destroy deploy-local migrate clean venv bench mail-redrive mail-failed
 
 venv: $(STAMP)
 
@@ -68,6 +68,15 @@ deploy-local: package
 
 migrate: $(STAMP)
 	$(PY) -m devtools.migrate
+
+# Mail for operators (the local system by default; `STAGE=prod` for a deployed stack):
+# move the dead-letter queue back after an outage; list (RETRY=1: queue again) mail SES refused.
+MAIL_STAGE = $(if $(filter command line environment,$(origin STAGE)),--stage $(STAGE))
+mail-redrive: $(STAMP)
+	$(PY) -m devtools.mailops redrive $(MAIL_STAGE)
+
+mail-failed: $(STAMP)
+	$(PY) -m devtools.mailops failed $(MAIL_STAGE) $(if $(RETRY),--retry)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache .mypy_cache */vendor tests/artifacts

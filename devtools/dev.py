@@ -25,7 +25,7 @@ import threading
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
-from devtools import CHALICE, aws, pg
+from devtools import CHALICE_LOCAL, aws, pg
 
 REPO = Path(__file__).resolve().parent.parent
 DEVDB = REPO / ".devdb"
@@ -239,7 +239,7 @@ def main() -> int:
             if not app_exists(name):
                 continue
             port = os.environ.get(port_var) or str(default)
-            run(name, [CHALICE, "local", "--host", "127.0.0.1", "--port", port, "--stage", "dev"], REPO / name)
+            run(name, [*CHALICE_LOCAL, "local", "--host", "127.0.0.1", "--port", port, "--stage", "dev"], REPO / name)
             say("dev", f"{name}: http://127.0.0.1:{port}")
         # Lambda's SQS trigger, locally: sends the mail the apps queue and prints it here.
         run("mail", [sys.executable, "-m", "devtools.worker"], REPO)

@@ -23,9 +23,12 @@ from sqlalchemy import create_engine, event, text
 
 from blog_shared import db, migrate
 from blog_shared.models import Base
-from devtools import aws, pg
+from devtools import aws, local, pg
 from tests import fake_oauth
 from tests.helpers import REPO, SES_SENDER, Api, MailFlow, load_app, reset_caches
+
+# The in-process test client routes as API Gateway and `make dev` do (greedy path variables).
+local.install()
 
 
 @pytest.fixture(scope="session")

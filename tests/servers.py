@@ -8,7 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from devtools import CHALICE, pg
+from devtools import CHALICE_LOCAL, pg
 from tests.helpers import REPO
 
 
@@ -17,7 +17,7 @@ def start_chalice_local(
 ) -> tuple[subprocess.Popen, str]:
     port = port or pg.free_port()
     process = subprocess.Popen(
-        [CHALICE, "local", "--host", "127.0.0.1", "--port", str(port), "--stage", "dev", "--no-autoreload"],
+        [*CHALICE_LOCAL, "local", "--host", "127.0.0.1", "--port", str(port), "--stage", "dev", "--no-autoreload"],
         cwd=REPO / app,
         env={**os.environ, **env},
         stdout=open(log, "wb"),  # noqa: SIM115 - owned by the child

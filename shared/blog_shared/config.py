@@ -66,6 +66,7 @@ class Settings:
     email_queue_url: str | None
     ses_sender: str
     oauth_providers: tuple[OAuthProvider, ...]
+    rate_limit_scale: float
 
     def oauth_provider(self, name: str) -> OAuthProvider | None:
         return next((p for p in self.oauth_providers if p.name == name), None)
@@ -83,6 +84,19 @@ def _int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+    if not value > 0:
+        raise ConfigError(f"{name} must be above 0, got {raw!r}")
+    return value
 
 
 def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
@@ -127,6 +141,7 @@ def load_settings() -> Settings:
         email_queue_url=env.get("EMAIL_QUEUE_URL") or None,
         ses_sender=env.get("SES_SENDER", "Serverless Blog <no-reply@blog.example.com>"),
         oauth_providers=_oauth_providers(env),
+        rate_limit_scale=_float("RATE_LIMIT_SCALE", 1.0),
     )
 
 

@@ -16,11 +16,12 @@ import ssl
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import URL, create_engine, event, exc, make_url
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.base import Executable
 
 from .config import ConfigError, get_settings
 from .errors import DomainError, UnavailableError
@@ -192,3 +193,9 @@ def is_unavailable(error: BaseException) -> bool:
             return True
         return sqlstate(error).startswith(_UNAVAILABLE_SQLSTATES)
     return False
+
+
+def row_count(db: Session, statement: Executable, params: dict[str, Any] | None = None) -> int:
+    """Run an UPDATE or DELETE; how many rows it touched."""
+    result = cast("CursorResult[Any]", db.execute(statement, params or {}))
+    return int(result.rowcount or 0)

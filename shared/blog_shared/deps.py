@@ -21,7 +21,7 @@ from chalice.app import Blueprint, Request
 from marshmallow import Schema
 from sqlalchemy.orm import Session
 
-from . import tokens
+from . import limits, tokens
 from .auth import TOKEN_REQUIRED, authenticate
 from .db import transaction
 from .errors import InvalidError, UnauthenticatedError
@@ -66,6 +66,11 @@ class RequestScope:
         if found is None:
             raise UnauthenticatedError(TOKEN_REQUIRED)
         return found
+
+    def limit(self, rule: limits.Rule, account: str | int | None = None) -> None:
+        """Count this request against ``rule`` for its client address (and ``account``);
+        refused (429) over the limit."""
+        limits.hit(self.db, rule, limits.client_address(self.request), account)
 
     def body(self, schema: type[Schema]) -> dict[str, Any]:
         """The JSON body, validated by ``schema``."""

@@ -4,8 +4,11 @@
 - Errors: ``{"status": "fail", "message": "...", "errors": {field: [..]}}``: raise a
   domain error (``blog_shared.errors``) anywhere in a request; :func:`error_response` is
   the one mapping from its kind to a status (routes of an :class:`ApiBlueprint` answer
-  with it). Chalice's own errors (405, 415, unexpected exceptions as 500) get the same
-  shape from the middleware installed by :func:`create_api` (never a traceback).
+  with it). Chalice's own errors (405, 415) get the same shape from the middleware
+  installed by :func:`create_api`.
+- An unexpected exception is logged with its traceback and the request's id, and answered
+  ``{"status": "error", "message": ..., "request_id": ...}`` with status 500 (never a
+  traceback). Every response carries ``X-Request-Id`` and the security headers.
 """
 
 from __future__ import annotations
@@ -14,10 +17,11 @@ import functools
 import json
 import logging
 import threading
+import uuid
 from collections.abc import Callable
 from typing import Any
 
-from chalice.app import Blueprint, Chalice, Request, Response
+from chalice.app import Blueprint, Chalice, ChaliceViewError, Request, Response
 
 from .config import get_settings
 from .errors import (
@@ -113,7 +117,26 @@ def path_id(raw: str, not_found: str) -> int:
     return found
 
 
-def _answering_domain_errors(view: Callable[..., Any]) -> Callable[..., Any]:
+def request_id(request: Request) -> str:
+    """API Gateway's id of the request (one is made up where there is none, as under
+    ``chalice local``); the same for the whole request."""
+    context = request.context
+    if not context.get("requestId"):
+        context["requestId"] = uuid.uuid4().hex
+    return str(context["requestId"])
+
+
+UNEXPECTED_MESSAGE = "Something went wrong on our side; it has been logged."
+
+
+def unexpected_error(request: Request | None) -> Response:
+    """The answer to an exception nobody expected, logged with its traceback."""
+    rid = request_id(request) if request is not None else uuid.uuid4().hex
+    log.exception("request %s failed", rid)
+    return Response(body={"status": "error", "message": UNEXPECTED_MESSAGE, "request_id": rid}, status_code=500)
+
+
+def _answering_domain_errors(view: Callable[..., Any], blueprint: Blueprint) -> Callable[..., Any]:
     @functools.wraps(view)  # keeps the name, docstring and OpenAPI notes of the view
     def answer(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -123,30 +146,50 @@ def _answering_domain_errors(view: Callable[..., Any]) -> Callable[..., Any]:
             return view(*args, **kwargs)
         except DomainError as error:
             return error_response(error)
+        except ChaliceViewError:
+            raise  # Chalice maps these to their statuses
+        except Exception:  # noqa: BLE001 - the last resort: logged, answered 500 in our envelope
+            return unexpected_error(blueprint.current_request)
 
     return answer
 
 
 class ApiBlueprint(Blueprint):
-    """A Blueprint whose routes answer domain errors with :func:`error_response`."""
+    """A Blueprint whose routes answer domain errors with :func:`error_response` and any
+    other exception with :func:`unexpected_error`."""
 
     def route(self, path: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         register = super().route(path, **kwargs)
 
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
-            register(_answering_domain_errors(view))
+            register(_answering_domain_errors(view, self))
             return view
 
         return decorator
 
 
-def _errors_as_json(event: Any, get_response: Callable[[Any], Response]) -> Response:
+# A JSON API's answers are never pages: nothing in them may run, frame or be sniffed.
+API_SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def _api_edges(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    rid = request_id(event)
     response = get_response(event)
-    # Chalice answers some errors itself (405, 415, unexpected exceptions as 500) with
-    # {"Code", "Message"}: give them the same envelope as ours.
+    # Chalice answers some errors itself (405, 415, and an exception outside our views as
+    # 500, its traceback logged above) with {"Code", "Message"}: give them our envelope.
     body = response.body
     if response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:
-        response.body = {"status": "fail", "message": body["Message"]}
+        if response.status_code >= 500:
+            log.error("request %s failed (traceback above)", rid)
+            response.body = {"status": "error", "message": UNEXPECTED_MESSAGE, "request_id": rid}
+        else:
+            response.body = {"status": "fail", "message": body["Message"]}
+    response.headers.update(API_SECURITY_HEADERS)
+    response.headers["X-Request-Id"] = rid
     return response
 
 
@@ -183,5 +226,5 @@ def new_app(app_name: str) -> Chalice:
 def create_api(app_name: str) -> Chalice:
     """A JSON API app with the shared error handling installed."""
     app = new_app(app_name)
-    app.register_middleware(_errors_as_json, "http")
+    app.register_middleware(_api_edges, "http")
     return app

@@ -145,6 +145,7 @@ _STALLED = (
     .where(
         _table.c.sent_at.is_(None),
         _table.c.republished_at.is_(None),
+        _table.c.failed_at.is_(None),
         or_(
             _table.c.publish_failed_at.is_not(None),
             and_(
@@ -163,7 +164,12 @@ _MARK_REPUBLISHED = (
 _PRUNE = delete(_table).where(
     _table.c.id.in_(
         select(_table.c.id)
-        .where(_table.c.sent_at < func.now() - func.make_interval(0, 0, 0, bindparam("days", type_=Integer)))
+        .where(
+            or_(
+                _table.c.sent_at < func.now() - func.make_interval(0, 0, 0, bindparam("days", type_=Integer)),
+                _table.c.failed_at < func.now() - func.make_interval(0, 0, 0, bindparam("days", type_=Integer)),
+            )
+        )
         .limit(1000)
     )
 )

@@ -98,6 +98,19 @@ class LoginAttempt(Base):
     __table_args__ = (Index("ix_login_attempts_email_time", "email", "attempted_at"),)
 
 
+class RateLimitHit(Base):
+    """Requests counted per key (an action with an account or a client address) in one
+    fixed window of time (see blog_shared.limits); swept once the window has ended."""
+
+    __tablename__ = "rate_limit_hits"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_end: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_rate_limit_hits_window_end", "window_end"),)
+
+
 class Post(Base):
     __tablename__ = "posts"
 
@@ -158,6 +171,8 @@ class OutboxMail(Base):
     publish_failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Set when the sweeper put it on the queue again because it was still unsent.
     republished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set when SES refused the mail for good (it is not tried again).
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Sends that failed (SQS retries them), and why the last one did.
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -170,5 +185,6 @@ class OutboxMail(Base):
             postgresql_where=text("sent_at IS NULL AND republished_at IS NULL"),
         ),
         Index("ix_email_outbox_sent", "sent_at"),  # pruning old rows
+        Index("ix_email_outbox_failed", "failed_at", postgresql_where=text("failed_at IS NOT NULL")),  # for operators
         Index("ix_email_outbox_recipient_kind", "recipient_id", "kind", "created_at"),
     )

@@ -26,6 +26,11 @@ ALLOWED_ALGORITHMS = [ALGORITHM]
 ACCESS = "access"
 # Minted by web_frontend for its calls to user_api's trusted endpoints (OAuth sign-in).
 SERVICE = "service"
+# Sent by web_frontend in CLIENT_HEADER with its calls for a visitor: the visitor's address,
+# which the APIs' rate limits count (see blog_shared.limits and client_token).
+CLIENT = "client"
+CLIENT_HEADER = "X-Blog-Client"
+CLIENT_TTL = 60
 # In a password reset mail: good for 30 minutes and only while the password is unchanged.
 PASSWORD_RESET = "password-reset"
 PASSWORD_RESET_TTL = 30 * 60
@@ -92,6 +97,12 @@ def issue(subject: str | int, purpose: str, ttl_seconds: int, **extra: Any) -> I
         "aud": settings.jwt_audience,
     }
     return IssuedToken(jwt.encode(claims, signing_key(), algorithm=ALGORITHM), jti, expires_at)
+
+
+def client_token(address: str) -> str:
+    """The ``X-Blog-Client`` value a service sends when it calls an API for a visitor at
+    ``address``."""
+    return issue("client", CLIENT, CLIENT_TTL, addr=address).token
 
 
 def decode(token: str, purpose: str) -> Claims:

@@ -18,7 +18,8 @@ pytestmark = pytest.mark.http
 @pytest.fixture(scope="module")
 def servers(app_environment, tmp_path_factory) -> Iterator[tuple[str, str]]:
     logs = tmp_path_factory.mktemp("chalice")
-    env = {**app_environment, "DB_POOL_SIZE": "20"}
+    # Fifty users signing up from this one address: a load test's crowd, not one client.
+    env = {**app_environment, "DB_POOL_SIZE": "20", "RATE_LIMIT_SCALE": "10"}
     user_process, user_base = start_chalice_local("user_api", env, logs / "user_api.log")
     post_process, post_base = start_chalice_local("post_api", env, logs / "post_api.log")
     yield user_base, post_base

@@ -138,6 +138,9 @@ def test_the_journey(running_stack: RunningStack):
         assert answer.status_code in (200, 303), (link, answer.status_code)
     style = site.get("/static/style.css")
     assert style.status_code == 200 and style.headers["Content-Type"].startswith("text/css")
+    # An address no page has is the site's own 404 page (the greedy route), not API Gateway's 403.
+    missing = site.get("/no/such/page")
+    assert missing.status_code == 404 and "Page not found" in missing.text and "<nav" in missing.text
 
     # 5. A page that needs a login sends the visitor to log in, and back there after (the
     # path the site shows, without the API's stage).

@@ -228,3 +228,16 @@ def test_forgot_password_in_chromium(site, new_page, mail_flow):
     assert "You have been logged in!" in ann.inner_text(".flash")
     ann.goto(site + urlsplit(link).path)  # the link works once
     assert "That is an invalid or expired token" in ann.inner_text(".flash")
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE", "PATCH"])
+def test_an_unknown_address_is_the_sites_404_under_chalice_local(site, method):
+    import requests
+
+    answer = requests.request(method, f"{site}/no/such/page", timeout=30)
+    assert answer.status_code == 404, answer.text[:200]
+    assert answer.headers["Content-Type"].startswith("text/html") and "Page not found" in answer.text
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    wrong_method = requests.request(method, f"{site}/about", timeout=30)
+    assert wrong_method.status_code == (200 if method == "GET" else 405)
+    assert wrong_method.headers["Content-Type"].startswith("text/html")

@@ -69,5 +69,5 @@ def test_a_damaged_picture_is_refused_with_a_message(browser, picture):
         {"username": "pictor", "email": "pictor@example.com"},
         {"picture": ("me.png", picture, "image/png")},
     )
-    assert response.status_code == 200  # the form again, with the message (as for any bad upload)
+    assert response.status_code == 400  # the form again, with the message (as for any bad upload)
     assert "not a picture we can read" in browser.text()

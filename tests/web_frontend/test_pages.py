@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import io
+import logging
 import re
 
 import boto3
@@ -87,14 +88,14 @@ def test_session_cookie_flags_and_remember_me(browser):
 def test_register_errors(browser):
     browser.register("ann")
     taken = browser.register("ann")
-    assert taken.status_code == 200 and "This username has been taken." in browser.text()
+    assert taken.status_code == 400 and "This username has been taken." in browser.text()
     mismatch = browser.post(
         "/register",
         {"username": "bob", "email": "bob@example.com", "password": "x" * 10, "confirm_password": "y" * 10},
     )
-    assert mismatch.status_code == 200 and "Field must be equal to password." in browser.text()
+    assert mismatch.status_code == 400 and "Field must be equal to password." in browser.text()
     short = browser.post("/register", {"username": "b", "email": "nope", "password": "x", "confirm_password": "x"})
-    assert short.status_code == 200 and "field-error" in browser.text()
+    assert short.status_code == 400 and "field-error" in browser.text()
 
 
 def test_wrong_login_shows_the_originals_message(browser):
@@ -168,7 +169,7 @@ def test_write_read_update_and_delete_a_post(browser):
     browser.get("/posts/new")
     assert "New Post" in browser.text()
     invalid = browser.post("/posts/new", {"title": "", "content": ""})
-    assert invalid.status_code == 200 and "field-error" in browser.text()
+    assert invalid.status_code == 400 and "field-error" in browser.text()
     post_id = write_post(browser, "Hello world", "First post")
     assert "Your post has been created!" in browser.text()
     page = browser.get(f"/posts/{post_id}")
@@ -377,7 +378,7 @@ def test_bad_uploads_get_a_form_message(browser, filename, content, message):
     response = browser.post_multipart(
         "/account", {"username": "ann", "email": "ann@example.com"}, {"picture": (filename, content, "image/png")}
     )
-    assert response.status_code == 200
+    assert response.status_code == 400  # the form again, with its message
     assert message in browser.text()
 
 
@@ -428,7 +429,7 @@ def test_logout_by_get_only_asks(browser):
     assert browser.last.status_code == 200
 
 
-def test_an_unexpected_error_is_a_500_page_in_the_layout(browser, monkeypatch):
+def test_an_unexpected_error_is_a_500_page_in_the_layout(browser, monkeypatch, caplog):
     from tests.helpers import app_module
 
     main = app_module("web_frontend", "chalicelib.pages.main")
@@ -437,10 +438,15 @@ def test_an_unexpected_error_is_a_500_page_in_the_layout(browser, monkeypatch):
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(main, "render", broken)
-    response = browser.get("/about")
+    with caplog.at_level(logging.ERROR):
+        response = browser.get("/about")
     assert response.status_code == 500
     assert "Something went wrong" in browser.text() and "<nav" in browser.text()
     assert "RuntimeError" not in browser.text() and "a bug" not in browser.text()
+    reference = response.headers["X-Request-Id"]
+    assert f"<code>{reference}</code>" in browser.text()
+    assert response.headers["X-Content-Type-Options"] == "nosniff" and "Content-Security-Policy" in response.headers
+    assert any(reference in record.getMessage() for record in caplog.records)
 
 
 def test_a_field_sent_as_a_file_is_ignored_not_a_500(browser):
@@ -468,3 +474,10 @@ def test_a_huge_picture_in_a_small_file_is_refused(browser):
     assert len(out.getvalue()) < 200_000
     browser.post_multipart("/account", {}, {"picture": ("bomb.png", out.getvalue(), "image/png")})
     assert "too many pixels" in browser.text()
+
+
+@pytest.mark.parametrize("path", ["/nothing", "/no/such/page", "/posts/1/extra/parts", "/static/a/b"])
+def test_an_unknown_address_is_the_sites_404_page(browser, path):
+    response = browser.get(path)
+    assert response.status_code == 404
+    assert "Page not found" in browser.text() and "<nav" in browser.text()

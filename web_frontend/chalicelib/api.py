@@ -14,6 +14,7 @@ from typing import Any
 import requests
 from chalice.app import ChaliceUnhandledError
 
+from blog_shared import tokens
 from blog_shared.config import get_settings
 
 _session = requests.Session()
@@ -54,13 +55,17 @@ def call(
     token: str | None = None,
     json: Any = None,
     params: dict[str, Any] | None = None,
+    client: str | None = None,
 ) -> ApiResponse:
-    """``service`` is "users" or "posts"."""
+    """``service`` is "users" or "posts". ``client`` is the visitor's address, for the calls
+    the APIs rate-limit per address (otherwise they count every visitor as the site)."""
     settings = get_settings()
     base = settings.user_api_url if service == "users" else settings.post_api_url
     headers = {"Accept": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
+    if client:
+        headers[tokens.CLIENT_HEADER] = tokens.client_token(client)
     try:
         response = _session.request(
             method, base + path, json=json, params=params, headers=headers, timeout=settings.api_timeout

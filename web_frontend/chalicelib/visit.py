@@ -49,6 +49,12 @@ class Visit:
     set_cookies: list[str] = field(default_factory=list)
     form: dict[str, Any] | None = None
 
+    @property
+    def address(self) -> str:
+        """The visitor's address, as API Gateway saw it."""
+        identity = self.request.context.get("identity") or {}
+        return str(identity.get("sourceIp") or "")
+
     # -- login state -------------------------------------------------------------------------
 
     def log_in(self, token: str, user: dict[str, Any], remember: bool) -> None:

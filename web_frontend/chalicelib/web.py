@@ -22,7 +22,7 @@ from python_multipart import parse_form
 from python_multipart.multipart import Field, File
 
 from blog_shared.config import get_settings
-from blog_shared.http import new_app
+from blog_shared.http import new_app, request_id
 
 from . import visit as visits
 from .api import ApiResponse, ServiceUnavailableError
@@ -40,6 +40,9 @@ ERROR_TITLES = {
     413: "Too large",
     403: "You don't have permission to do that",
     404: "Page not found",
+    405: "Not allowed",
+    415: "Unsupported form",
+    429: "Too many requests",
     500: "Something went wrong",
     503: "We'll be right back",
 }
@@ -47,6 +50,9 @@ ERROR_TEXTS = {
     400: "The request could not be understood.",
     403: "Only the author of the post can operate on it, and forms must come from this site.",
     404: "That page does not exist (or not any more).",
+    405: "This page cannot be used that way.",
+    415: "This page takes forms only as browsers send them.",
+    429: "You are going too fast; please wait a little and try again.",
     500: "We're sorry: an error occurred on our side. Please try again.",
     503: "Part of the blog is unavailable at the moment. Please try again in a minute.",
 }
@@ -55,10 +61,17 @@ ERROR_TEXTS = {
 class PageError(ChaliceUnhandledError):
     """Stop and show the error page for ``status`` (optionally with a specific message)."""
 
-    def __init__(self, status: int, message: str | None = None) -> None:
+    def __init__(self, status: int, message: str | None = None, retry_after: str | None = None) -> None:
         super().__init__(message or ERROR_TEXTS.get(status, ""))
         self.status = status
         self.message = message
+        self.retry_after = retry_after
+
+    @classmethod
+    def throttled(cls, answer: ApiResponse) -> PageError:
+        """An API's 429 as the site's, with its Retry-After."""
+        retry_after = next((v for k, v in answer.headers.items() if k.lower() == "retry-after"), None)
+        return cls(429, answer.message, retry_after)
 
 
 class LoginRequiredError(ChaliceUnhandledError):
@@ -113,7 +126,11 @@ templates.filters["readable_date"] = _readable_date
 templates.filters["iso_date"] = _iso_date
 
 
-def render(template: str, status: int = 200, **context: Any) -> Response:
+def render(template: str, status: int | None = None, **context: Any) -> Response:
+    """The page; unless ``status`` says otherwise, 200, or 400 when it shows a form's errors
+    (so a refused form is told apart from a shown one by its status too)."""
+    if status is None:
+        status = 400 if context.get("errors") else 200
     visit = visits.current()
     page = templates.get_template(template).render(
         current_user=visit.user,
@@ -165,7 +182,9 @@ templates.globals["url"] = url
 
 def form_errors(answer: ApiResponse, default_field: str) -> dict[str, list[str]]:
     """An API refusal as messages per form field ("This username has been taken." goes
-    beside the username)."""
+    beside the username); a 429 is the site's 429 page."""
+    if answer.status == 429:
+        raise PageError.throttled(answer)
     for field in ("username", "email"):
         if answer.message.startswith(f"This {field}"):
             return {field: [answer.message]}
@@ -245,13 +264,14 @@ def _security_headers(response: Response) -> None:
     )
 
 
-def _error_page(status: int, message: str | None = None) -> Response:
+def _error_page(status: int, message: str | None = None, reference: str | None = None) -> Response:
     return render(
         "error.html",
         status=status,
         title=ERROR_TITLES.get(status, "Error"),
         message=message or ERROR_TEXTS.get(status, ""),
         status_code=status,
+        reference=reference,
     )
 
 
@@ -262,6 +282,7 @@ CSRF_EXEMPT = frozenset({"/unsubscribe/{token}"})
 
 def _handle(event: Any, get_response: Callable[[Any], Response]) -> Response:
     request = event
+    rid = request_id(request)
     visit = visits.start(request)
     try:
         visits.identify(visit)
@@ -271,18 +292,28 @@ def _handle(event: Any, get_response: Callable[[Any], Response]) -> Response:
         else:
             response = get_response(event)
             if response.status_code >= 500 and isinstance(response.body, dict):
-                response = _error_page(500)  # Chalice's own answer to an unexpected exception
+                # Chalice's own answer to an exception in a page (its traceback logged above).
+                log.error("request %s failed (traceback above)", rid)
+                response = _error_page(500, reference=rid)
+            elif response.status_code >= 400 and isinstance(response.body, dict):
+                response = _error_page(response.status_code)  # Chalice's own 405 or 415
     except LoginRequiredError as error:
         response = redirect(error.location, "Please log in to access this page.", "info")
     except PageError as error:
         response = _error_page(error.status, error.message)
+        if error.retry_after:
+            response.headers["Retry-After"] = error.retry_after
     except ServiceUnavailableError as error:
-        log.warning("%s", error)
+        log.warning("request %s: %s", rid, error)
         response = _error_page(503)
+    except Exception:
+        log.exception("request %s failed", rid)
+        response = _error_page(500, reference=rid)
     cookies = visit.outgoing_cookies()
     if cookies:
         response.headers["Set-Cookie"] = cookies if len(cookies) > 1 else cookies[0]
     _security_headers(response)
+    response.headers["X-Request-Id"] = rid
     return response
 
 

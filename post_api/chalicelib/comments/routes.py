@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice.app import Response
 from marshmallow import Schema, fields, validate
 
-from blog_shared import mail
+from blog_shared import limits, mail
 from blog_shared.deps import request_scope
 from blog_shared.http import ApiBlueprint, no_content, parse_id, path_id, success
 from blog_shared.openapi import doc
@@ -52,12 +52,14 @@ def list_comments(post_id: str) -> Response:
     body=CommentCreateSchema,
     response=CommentSchema,
     status=201,
-    errors=(400, 401, 403, 404, 413),
+    errors=(400, 401, 403, 404, 413, 429),
     auth="required",
 )
 def add_comment(post_id: str) -> Response:
+    """At most 10 comments a minute per user (429 with Retry-After)."""
     with request_scope(bp) as scope:
         user, data = writer_and_body(scope, CommentCreateSchema)
+        scope.limit(limits.COMMENT, user.id)
         post = find_post(scope.db, post_path_id(post_id))
         comment = store.add_comment(scope.db, post.id, user.id, data["text"])
         if post.user_id != user.id:

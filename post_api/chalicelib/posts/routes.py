@@ -8,6 +8,7 @@ from typing import Any
 from chalice.app import Response
 from sqlalchemy.orm import Session
 
+from blog_shared import limits
 from blog_shared.deps import request_scope
 from blog_shared.errors import ForbiddenError, UnauthenticatedError
 from blog_shared.http import ApiBlueprint, no_content, success
@@ -84,11 +85,18 @@ def list_posts() -> Response:
 
 @bp.route("/posts", methods=["POST"])
 @doc(
-    "Write a post", body=PostCreateSchema, response=PostSchema, status=201, errors=(400, 401, 403, 413), auth="required"
+    "Write a post",
+    body=PostCreateSchema,
+    response=PostSchema,
+    status=201,
+    errors=(400, 401, 403, 413, 429),
+    auth="required",
 )
 def create_post() -> Response:
+    """At most 30 posts in 10 minutes per user (429 with Retry-After)."""
     with request_scope(bp) as scope:
         author, data = writer_and_body(scope, PostCreateSchema)
+        scope.limit(limits.POST, author.id)
         post = store.create_post(scope.db, author, data["title"], data["content"])
         # A new post has no likes or comments yet: no need to read it back.
         data = post_json(post, author, likes=0, comments_count=0, liked_by_me=False, viewer=author)

@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from blog_shared.db import row_count
 from blog_shared.models import LoginAttempt, RevokedToken, User
 from blog_shared.tokens import Claims
 
@@ -50,6 +51,14 @@ def attempt_login(db: Session, email: str, password: str) -> LoginResult:
         return LoginResult(user, "ok")
     db.add(LoginAttempt(email=key, attempted_at=now))
     return LoginResult(None, "unknown_email" if user is None else "wrong_password")
+
+
+def sweep_stale(db: Session) -> int:
+    """Forget failed logins past their window (most are for emails no account has) and the
+    revocations of tokens that have expired anyway; returns how many rows went."""
+    now = datetime.now(UTC)
+    attempts = row_count(db, delete(LoginAttempt).where(LoginAttempt.attempted_at <= now - FAILURE_WINDOW))
+    return attempts + row_count(db, delete(RevokedToken).where(RevokedToken.expires_at < now))
 
 
 def revoke(db: Session, claims: Claims) -> None:

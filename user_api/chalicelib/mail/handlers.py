@@ -5,21 +5,28 @@ the row is locked, composed, sent through SES and marked sent in one transaction
 redelivered message sends nothing and a failed send leaves the row unsent. Failed
 messages are reported back (partial batch response) and only they are retried; after 5
 receives SQS moves a message to the dead-letter queue.
+
+SES throttling is waited out here first (a few short, jittered back-offs) before the message
+is given back. An address SES refuses for good (``MessageRejected``, an invalid address) marks
+the mail failed at once: no retries, no dead-letter alarm; ``make mail-failed`` lists it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import random
+import time
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any, cast
 
 from chalice.app import Blueprint, CloudWatchEvent, Rate, SQSEvent
 
-from blog_shared import aws, mail
+from blog_shared import aws, limits, mail
 from blog_shared.config import EMAIL_QUEUE_NAME, check_at_startup, get_settings
 from blog_shared.db import transaction
 
+from ..auth import store as auth_store
 from . import store
 from .compose import compose
 
@@ -51,8 +58,14 @@ def send_email(event: SQSEvent) -> dict[str, Any]:
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES))
 def republish_stalled_mail(event: CloudWatchEvent) -> None:
-    """Queue again the mail whose message never reached SQS (it was down) or was lost."""
+    """Queue again the mail whose message never reached SQS (it was down) or was lost; and,
+    as the deployment's one scheduled chore, forget what has gone stale: rate-limit counts of
+    ended windows, failed logins past their window, revocations of expired tokens."""
     mail.republish_stalled()
+    with transaction() as db:
+        swept = limits.sweep(db) + auth_store.sweep_stale(db)
+    if swept:
+        log.info("swept %d stale rows", swept)
 
 
 def deliver(record: SQSRecord) -> None:
@@ -65,12 +78,16 @@ def deliver(record: SQSRecord) -> None:
     with transaction() as db:
         outbox = store.lock_unsent(db, key)
         if outbox is None:
-            log.info("mail %s: already sent, nothing to do", key)
+            log.info("mail %s: already sent or failed for good, nothing to do", key)
             return
         message = compose(db, outbox)
         try:
             if message is not None:
                 send(message)
+        except MailRefusedError as error:
+            store.mark_failed(db, outbox, error)
+            log.warning("mail %s: refused for good, not retried: %s", key, error)
+            return
         except Exception as error:  # noqa: BLE001 - whatever SES or the network raised: count it, retry
             failure = error
             store.note_failure(db, outbox, error)  # committed, then raised below
@@ -82,10 +99,34 @@ def deliver(record: SQSRecord) -> None:
     log.info("mail %s: %s", key, "sent" if message is not None else "dropped (no longer wanted)")
 
 
+# SES's error codes for sending too fast (worth a short wait) and for a message no attempt
+# will get through (an address it refuses).
+THROTTLED = frozenset({"Throttling", "ThrottlingException", "TooManyRequestsException"})
+REFUSED = frozenset({"MessageRejected", "InvalidParameterValue"})
+THROTTLE_BACKOFF = (0.2, 0.5, 1.0)  # seconds before each new attempt, times a jitter of 0.5-1
+
+
+class MailRefusedError(Exception):
+    """SES refused this message for good."""
+
+
 def send(message: EmailMessage) -> None:
-    """Hand one message to SES (its recipients are taken from the headers)."""
-    # One quick attempt: a failure is retried by SQS, and a hung SES must not use up the
-    # function's time for the whole batch.
-    aws.client("ses", quick=True).send_raw_email(
-        Source=get_settings().ses_sender, RawMessage={"Data": message.as_bytes()}
-    )
+    """Hand one message to SES (its recipients are taken from the headers). Throttling is
+    retried after short back-offs, then raised for SQS to retry later; a refusal raises
+    :class:`MailRefusedError`."""
+    from botocore.exceptions import ClientError  # with boto3: only mail functions load it
+
+    # Quick attempts: a hung SES must not use up the function's time for the whole batch.
+    ses = aws.client("ses", quick=True)
+    for backoff in (*THROTTLE_BACKOFF, None):
+        try:
+            ses.send_raw_email(Source=get_settings().ses_sender, RawMessage={"Data": message.as_bytes()})
+            return
+        except ClientError as error:
+            code = str(error.response.get("Error", {}).get("Code", ""))
+            if code in REFUSED:
+                raise MailRefusedError(f"{code}: {error.response['Error'].get('Message', '')}") from error
+            if code not in THROTTLED or backoff is None:
+                raise
+            log.info("SES throttled a send; trying again in about %.1f s", backoff)
+            time.sleep(backoff * random.uniform(0.5, 1))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chalice.app import Response
 
+from blog_shared import limits
 from blog_shared.deps import request_scope
 from blog_shared.http import ApiBlueprint, success
 from blog_shared.openapi import doc
@@ -18,12 +19,15 @@ SENT = "If an account with that email exists, we have sent it a link to reset it
 
 
 @bp.route("/password-reset/request", methods=["POST"])
-@doc("Mail a password reset link", body=ResetRequestSchema, status=202, errors=(400, 413))
+@doc("Mail a password reset link", body=ResetRequestSchema, status=202, errors=(400, 413, 429))
 def request_reset() -> Response:
     """Answers 202 whether or not the email belongs to an account, so it reveals nothing.
-    The link is valid for 30 minutes and only until the password changes."""
+    The link is valid for 30 minutes and only until the password changes. At most 3 requests
+    an hour for one address and 10 from one client (429 with Retry-After)."""
     with request_scope(bp) as scope:
-        store.request_reset(scope.db, scope.body(ResetRequestSchema)["email"])
+        email = scope.body(ResetRequestSchema)["email"]
+        scope.limit(limits.PASSWORD_RESET, account=email.strip().lower())
+        store.request_reset(scope.db, email)
     return success(None, status=202, message=SENT)
 
 

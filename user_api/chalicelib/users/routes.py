@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice.app import Response
 
-from blog_shared import mail
+from blog_shared import limits, mail
 from blog_shared.auth import require_self, require_service
 from blog_shared.deps import request_scope
 from blog_shared.errors import ForbiddenError, InvalidError, UnauthenticatedError
@@ -47,10 +47,12 @@ def find_user() -> Response:
 
 
 @bp.route("/users", methods=["POST"])
-@doc("Register a user", body=UserCreateSchema, response=UserSchema, status=201, errors=(400, 413))
+@doc("Register a user", body=UserCreateSchema, response=UserSchema, status=201, errors=(400, 413, 429))
 def create_user() -> Response:
+    """At most 10 accounts an hour from one address (429 with Retry-After)."""
     with request_scope(bp) as scope:
         data = scope.body(UserCreateSchema)
+        scope.limit(limits.REGISTER)  # before the password is hashed
         user = store.create_user(scope.db, data["username"], data["email"], data["password"])
         mail.enqueue(scope.db, mail.WELCOME, f"welcome:{user.id}", user.id)
         return success(user_json(user, user), status=201)

@@ -70,7 +70,7 @@ def register() -> Response:
         if password != confirm:
             errors["confirm_password"] = ["Field must be equal to password."]
         else:
-            answer = api.call("users", "POST", "/users", json={**fields, "password": password})
+            answer = api.call("users", "POST", "/users", json={**fields, "password": password}, client=me.address)
             if answer.status == 201:
                 return redirect("/login", "Your account has been created! You are now able to log in.", "success")
             errors = form_errors(answer, "username")
@@ -137,7 +137,7 @@ def reset_request() -> Response:
     errors: dict[str, list[str]] = {}
     if bp.current_request.method == "POST":
         email = form().get("email", "").strip()
-        answer = api.call("users", "POST", "/password-reset/request", json={"email": email})
+        answer = api.call("users", "POST", "/password-reset/request", json={"email": email}, client=me.address)
         if answer.ok:
             return redirect("/login", RESET_SENT, "info")
         errors = form_errors(answer, "email")

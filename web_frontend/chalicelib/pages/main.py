@@ -109,3 +109,14 @@ def static(name: str) -> Response:
     return Response(
         body=body, status_code=200, headers={"Content-Type": content_type, "Cache-Control": "public, max-age=86400"}
     )
+
+
+# Every method Chalice routes: an unknown address is the site's 404 page whatever the method.
+ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+@bp.route("/{proxy+}", methods=ANY_METHOD, content_types=["*/*"])
+def not_found() -> Response:
+    """Any address no other route has: API Gateway matches a greedy path last, and
+    ``make dev`` serves it the same way (see devtools/local.py)."""
+    raise PageError(404)

@@ -38,6 +38,8 @@ def _check(answer: api.ApiResponse) -> None:
         raise PageError(404, "That post does not exist (or not any more).")
     if answer.status in (401, 403):
         raise PageError(403, answer.message)
+    if answer.status == 429:
+        raise PageError.throttled(answer)
 
 
 @bp.route("/posts/{post_id}", methods=["GET"])
@@ -77,7 +79,9 @@ def comment(post_id: str) -> Response:
     me = login_required()
     post = fetch_post(post_id)
     text = form().get("comment", "")
-    answer = api.call("posts", "POST", f"/posts/{post['id']}/comments", token=me.token, json={"text": text})
+    answer = api.call(
+        "posts", "POST", f"/posts/{post['id']}/comments", token=me.token, json={"text": text}, client=me.address
+    )
     _check(answer)
     if answer.status == 400:
         errors = {"comment": answer.errors.get("text") or [answer.message]}
@@ -103,7 +107,9 @@ def new() -> Response:
     if bp.current_request.method == "POST":
         data = form()
         title, content = data.get("title", ""), data.get("content", "")
-        answer = api.call("posts", "POST", "/posts", token=me.token, json={"title": title, "content": content})
+        answer = api.call(
+            "posts", "POST", "/posts", token=me.token, json={"title": title, "content": content}, client=me.address
+        )
         if answer.status == 201:
             return redirect("/", "Your post has been created!", "success")
         _check(answer)
