@@ -48,9 +48,12 @@ def install() -> None:
 
 def main() -> Any:
     install()
-    from chalice.cli import main as chalice_main
+    from chalice.cli import cli
 
-    return chalice_main()
+    arguments = sys.argv[1:]
+    # The reloader of `chalice local` starts its worker with sys.argv: through this file too.
+    sys.argv = [sys.executable, __file__, *arguments]
+    return cli.main(args=arguments, prog_name="chalice", obj={})
 
 
 if __name__ == "__main__":

@@ -13,11 +13,14 @@ from tests.helpers import REPO
 
 
 def start_chalice_local(
-    app: str, env: dict[str, str], log: Path, port: int | None = None
+    app: str, env: dict[str, str], log: Path, port: int | None = None, autoreload: bool = False
 ) -> tuple[subprocess.Popen, str]:
+    """``app`` served as ``make dev`` serves it (``autoreload`` as there: a watching parent
+    process and a serving child)."""
     port = port or pg.free_port()
+    reload = [] if autoreload else ["--no-autoreload"]
     process = subprocess.Popen(
-        [*CHALICE_LOCAL, "local", "--host", "127.0.0.1", "--port", str(port), "--stage", "dev", "--no-autoreload"],
+        [*CHALICE_LOCAL, "local", "--host", "127.0.0.1", "--port", str(port), "--stage", "dev", *reload],
         cwd=REPO / app,
         env={**os.environ, **env},
         stdout=open(log, "wb"),  # noqa: SIM115 - owned by the child
