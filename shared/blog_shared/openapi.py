@@ -91,7 +91,11 @@ def _field_rules(
     ``validate.Email`` as the email format, and the text rules of every string in a request
     (one line for a one-line :class:`Trimmed` field; not blank when trimmed text has a minimum
     length). A field with a pattern of its own needs no text pattern: its pattern must refuse
-    control characters and whitespace itself."""
+    control characters and whitespace itself.
+
+    A :class:`Trimmed` field's rules apply to the value without its surrounding whitespace,
+    which no JSON Schema keyword can say: its description says it (a padded value that is too
+    long, or a padded name, is still accepted)."""
     rules: dict[str, Any] = {}
     for validator in _validators(field):
         if isinstance(validator, validate.Length) and ret.get("type") == "string":
@@ -112,6 +116,9 @@ def _field_rules(
         one_line = isinstance(field, Trimmed) and not field.multiline
         min_length = rules.get("minLength", ret.get("minLength", 0))
         rules["pattern"] = text_pattern(one_line=one_line, blank=not (trimmed and min_length > 0))
+    if isinstance(field, Trimmed):
+        note = "Whitespace around it is removed first: the rules apply to the rest."
+        rules["description"] = f"{ret['description']} {note}" if ret.get("description") else note
     return rules
 
 

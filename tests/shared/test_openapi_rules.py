@@ -65,7 +65,12 @@ def spec() -> dict[str, Any]:
 
 def test_field_rules_are_stated_also_inside_validate_and() -> None:
     properties = spec()["components"]["schemas"]["Body"]["properties"]
-    assert properties["name"] == {"type": "string", "minLength": 2, "maxLength": 20, "pattern": "^[a-z]+$"}
+    assert {key: properties["name"][key] for key in ("minLength", "maxLength", "pattern")} == {
+        "minLength": 2,
+        "maxLength": 20,
+        "pattern": "^[a-z]+$",
+    }
+    assert "Whitespace around it is removed first" in properties["name"]["description"]
     assert properties["title"]["pattern"] == text_pattern(one_line=True, blank=False)
     assert properties["content"]["pattern"] == text_pattern()
     assert properties["secret"]["pattern"] == text_pattern()
