@@ -14,6 +14,22 @@ _CONTROL_OR_BREAK = re.compile(r"[\x00-\x1f\x7f]")
 CONTROL_CHARACTERS = "Must not contain control characters."
 INVALID_UNICODE = "Must be valid Unicode text."
 
+# The same rules as JSON Schema patterns, for the OpenAPI descriptions (the Unicode rule has
+# none: JSON text that is not Unicode is outside what a JSON Schema describes).
+_TEXT_CHARACTER = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+_ONE_LINE_CHARACTER = r"[^\x00-\x1f\x7f]"
+# Neither a control character nor whitespace that str.strip() removes.
+_VISIBLE_CHARACTER = r"[^\x00-\x20\x7f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+
+
+def text_pattern(one_line: bool = False, blank: bool = True) -> str:
+    """The pattern of storable text (see :func:`text_problem`); unless ``blank``, with at least
+    one character that is neither a control character nor whitespace."""
+    character = _ONE_LINE_CHARACTER if one_line else _TEXT_CHARACTER
+    if blank:
+        return f"^{character}*$"
+    return f"^{character}*{_VISIBLE_CHARACTER}{character}*$"
+
 
 def text_problem(value: str, one_line: bool = False) -> str | None:
     """Why ``value`` cannot be stored as text (PostgreSQL refuses NUL and lone surrogates),

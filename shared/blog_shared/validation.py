@@ -14,18 +14,37 @@ from .text import text_problem
 
 class Trimmed(fields.String):
     """A string with surrounding whitespace removed before validation; one line unless
-    ``multiline`` (then tabs and line breaks are kept), never other control characters."""
+    ``multiline`` (then tabs and line breaks are kept), never other control characters (the
+    OpenAPI description states this as a pattern: see ``blog_shared.openapi``)."""
 
     def __init__(self, *args: Any, multiline: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.multiline = multiline
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        # Checked before trimming, so that a one-line field refuses a line break at its end too.
+        text = super()._deserialize(value, attr, data, **kwargs)
         problem = text_problem(text, one_line=not self.multiline)
         if problem:
             raise ValidationError(problem)
-        return text
+        return text.strip()
+
+
+class Boolean(fields.Boolean):
+    """JSON's true or false, nothing else (marshmallow's own also takes 1, "yes", "on"...,
+    which the OpenAPI description's boolean does not)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class Integer(fields.Integer):
+    """A JSON number without a fraction, nothing else (not "5", not 5.5; never true or false)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
 
 
 @cache

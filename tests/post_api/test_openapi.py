@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from blog_shared.text import text_pattern
 from tests.helpers import assert_documents_every_route, documented_routes
+
+ONE_LINE = text_pattern(one_line=True)
 
 
 def test_every_route_is_in_the_openapi_document(posts, post_api_app):
@@ -21,8 +24,8 @@ def test_query_parameters_are_documented_from_the_schema_that_validates_them(pos
     assert parameters["page"]["schema"] == {"type": "integer", "default": 1, "minimum": 1, "maximum": 100}
     assert parameters["per_page"]["schema"]["type"] == "integer"
     assert parameters["per_page"]["schema"]["minimum"] == 1
-    assert parameters["author"]["schema"] == {"type": "string", "minLength": 1, "maxLength": 20}
-    assert parameters["cursor"]["schema"] == {"type": "string", "minLength": 1, "maxLength": 200}
+    assert parameters["author"]["schema"] == {"type": "string", "minLength": 1, "maxLength": 20, "pattern": ONE_LINE}
+    assert parameters["cursor"]["schema"] == {"type": "string", "minLength": 1, "maxLength": 200, "pattern": ONE_LINE}
     assert "next_cursor" in parameters["cursor"]["description"]
     # What the schema refuses, the API refuses.
     assert posts.get("/posts?page=0").status_code == 400

@@ -46,7 +46,7 @@ def test_legacy_get_login_with_query_email_and_json_password(users):
     assert users.call("GET", "/user-auth?email=ann@example.com", {"password": "wrong password"}).status_code == 401
     assert users.call("GET", "/user-auth?email=zed@example.com", {"password": PASSWORD}).status_code == 404
     missing = users.call("GET", "/user-auth", {"password": PASSWORD})
-    assert missing.status_code == 400 and missing.json_body["message"] == "Email argument not provided"
+    assert missing.status_code == 400 and missing.json_body["errors"] == {"email": ["Email argument not provided"]}
     assert users.call("GET", "/user-auth?email=ann@example.com", {}).status_code == 400
 
 

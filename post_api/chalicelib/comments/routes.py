@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from chalice.app import Response
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, validate
 
 from blog_shared import limits, mail
 from blog_shared.deps import request_scope
 from blog_shared.http import ApiBlueprint, no_content, parse_id, path_id, success
 from blog_shared.openapi import doc
-from blog_shared.validation import Trimmed
+from blog_shared.validation import Integer, Trimmed
 
 from ..deps import post_path_id, writer_and_body
 from ..posts.schemas import CommentListQuerySchema, CommentPageSchema, CommentSchema, comment_json, encode_cursor
@@ -20,7 +20,7 @@ bp = ApiBlueprint(__name__)
 
 
 class CommentCreateSchema(Schema):
-    user_id = fields.Integer(metadata={"description": "Optional; must be the token's user."})
+    user_id = Integer(metadata={"description": "Optional; must be the token's user."})
     text = Trimmed(
         required=True,
         multiline=True,

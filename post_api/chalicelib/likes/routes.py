@@ -9,6 +9,7 @@ from blog_shared import mail
 from blog_shared.deps import request_scope
 from blog_shared.http import ApiBlueprint, no_content, success
 from blog_shared.openapi import doc
+from blog_shared.validation import Integer
 
 from ..deps import post_path_id, writer_and_body
 from ..posts.store import find_post
@@ -18,7 +19,7 @@ bp = ApiBlueprint(__name__)
 
 
 class LikeBodySchema(Schema):
-    user_id = fields.Integer(metadata={"description": "Optional; must be the token's user."})
+    user_id = Integer(metadata={"description": "Optional; must be the token's user."})
 
 
 class LikeSchema(Schema):

@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy.engine import Row
@@ -14,7 +14,7 @@ from sqlalchemy.engine import Row
 from blog_shared.http import MAX_ID, MAX_PAGE
 from blog_shared.models import Comment, Post, User
 from blog_shared.users import UserSchema, user_json
-from blog_shared.validation import Trimmed
+from blog_shared.validation import Integer, Trimmed
 
 from .store import Position
 
@@ -28,13 +28,15 @@ CONTENT = validate.Length(min=1, max=20000, error="Content must be 1 to 20,000 c
 
 
 class PostCreateSchema(Schema):
-    user_id = fields.Integer(metadata={"description": "Optional; must be the token's user."})
+    user_id = Integer(metadata={"description": "Optional; must be the token's user."})
     title = Trimmed(required=True, validate=TITLE)
     content = Trimmed(required=True, validate=CONTENT, multiline=True)
 
 
 class PostUpdateSchema(Schema):
-    user_id = fields.Integer(metadata={"description": "Optional; must be the token's user."})
+    OPENAPI_RULES: ClassVar[dict[str, Any]] = {"anyOf": [{"required": ["title"]}, {"required": ["content"]}]}
+
+    user_id = Integer(metadata={"description": "Optional; must be the token's user."})
     title = Trimmed(validate=TITLE)
     content = Trimmed(validate=CONTENT, multiline=True)
 

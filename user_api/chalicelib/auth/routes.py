@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice.app import Response
 
 from blog_shared.deps import request_scope
-from blog_shared.errors import InvalidError, NotFoundError, ThrottledError, UnauthenticatedError
+from blog_shared.errors import NotFoundError, ThrottledError, UnauthenticatedError
 from blog_shared.http import ApiBlueprint, no_content
 from blog_shared.openapi import doc
 from blog_shared.users import UserSchema
@@ -37,9 +37,7 @@ def log_in() -> Response:
 )
 def log_in_legacy() -> Response:
     with request_scope(bp) as scope:
-        email = scope.query(LegacyLoginQuerySchema).get("email")
-        if not email:
-            raise InvalidError("Email argument not provided")
+        email = scope.query(LegacyLoginQuerySchema)["email"]
         data = scope.body(LegacyLoginSchema)
         result = store.attempt_login(scope.db, email, data["password"])
     return _answer(result, email, data["remember"])

@@ -2,20 +2,20 @@
 
 from marshmallow import Schema, fields, validate
 
-from blog_shared.validation import Trimmed
+from blog_shared.validation import Boolean, Trimmed
 
 
 class LoginSchema(Schema):
     email = Trimmed(required=True, validate=validate.Length(min=1, max=254))
     password = fields.String(required=True, validate=validate.Length(min=1, max=128))
-    remember = fields.Boolean(load_default=False)
+    remember = Boolean(load_default=False)
 
 
 class LegacyLoginSchema(Schema):
     """The seed's ``GET /user-auth?email=`` carries only the password in its body."""
 
     password = fields.String(required=True, validate=validate.Length(min=1, max=128))
-    remember = fields.Boolean(load_default=False)
+    remember = Boolean(load_default=False)
 
 
 class LegacyLoginQuerySchema(Schema):
@@ -25,6 +25,8 @@ class LegacyLoginQuerySchema(Schema):
         unknown = "exclude"
 
     email = fields.String(
-        validate=validate.Length(max=254, error="Email must be at most 254 characters long."),
+        required=True,
+        validate=validate.Length(min=1, max=254, error="Email must be 1 to 254 characters long."),
+        error_messages={"required": "Email argument not provided"},
         metadata={"description": "The account's email."},
     )

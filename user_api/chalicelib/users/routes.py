@@ -93,11 +93,12 @@ def update_user(user_id: str) -> Response:
     "Sign in with Google or GitHub (for web_frontend only)",
     body=OAuthUserSchema,
     response=UserSchema,
+    status=(200, 201),
     errors=(400, 401, 403, 409),
     auth="required",
 )
 def oauth_user() -> Response:
-    """Finds the account of a provider-verified email or creates it (``from_oauth``, no
+    """Finds the account of a provider-verified email (200) or creates it (201; ``from_oauth``, no
     password until one is set by a reset), and returns it with an access token. Needs a
     service token from web_frontend, never a user's token."""
     require_service(bp.current_request, "web_frontend")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from blog_shared.validation import Trimmed, deliverable
+from blog_shared.validation import Boolean, Trimmed, deliverable
 
 USERNAME = validate.And(
     validate.Length(min=2, max=20, error="Username must be 2 to 20 characters long."),
@@ -21,10 +21,9 @@ EMAIL = validate.And(
 # For the address of an account: it must also be one mail (SES) can reach.
 ACCOUNT_EMAIL = validate.And(EMAIL, deliverable)
 PASSWORD = validate.Length(min=8, max=128, error="Password must be 8 to 128 characters long.")
-# A key inside the avatar store, e.g. "avatars/3f1c9e.png": no "..", no leading slash.
-IMAGE_FILENAME = validate.Regexp(
-    r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_./\-]{0,254}$", error="Not a valid image file name."
-)
+# A key web_frontend made for a picture (blog_shared.avatars.new_avatar_key); the store
+# checks that it is one of this user's.
+IMAGE_FILENAME = validate.Regexp(r"^avatars/[0-9]{1,10}-[0-9a-f]{16}\.jpg$", error="Not a valid image file name.")
 
 
 class UserCreateSchema(Schema):
@@ -34,12 +33,14 @@ class UserCreateSchema(Schema):
 
 
 class UserUpdateSchema(Schema):
+    OPENAPI_RULES: ClassVar[dict[str, Any]] = {"minProperties": 1}  # see _not_empty
+
     username = Trimmed(validate=USERNAME)
     email = Trimmed(validate=ACCOUNT_EMAIL)
     image_filename = Trimmed(validate=IMAGE_FILENAME, allow_none=True)
     password = fields.String(load_only=True, validate=PASSWORD)
     current_password = fields.String(load_only=True, validate=validate.Length(max=128))
-    email_notifications = fields.Boolean()
+    email_notifications = Boolean()
 
     @validates_schema
     def _not_empty(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -55,7 +56,7 @@ class OAuthUserSchema(Schema):
     provider = fields.String(required=True, validate=validate.OneOf(["google", "github"]))
     email = Trimmed(required=True, validate=EMAIL)
     username_hint = fields.String(load_default="", validate=validate.Length(max=100))
-    remember = fields.Boolean(load_default=False)
+    remember = Boolean(load_default=False)
 
 
 class UnsubscribeSchema(Schema):
@@ -68,7 +69,8 @@ class UserQuerySchema(Schema):
     class Meta:
         unknown = "exclude"
 
-    username = fields.String(validate=validate.Length(max=254), metadata={"description": "The user's name."})
+    username = fields.String(validate=validate.Length(min=1, max=254), metadata={"description": "The user's name."})
     email = fields.String(
-        validate=validate.Length(max=254), metadata={"description": "The user's email (needs that user's token)."}
+        validate=validate.Length(min=1, max=254),
+        metadata={"description": "The user's email (needs that user's token)."},
     )
