@@ -476,7 +476,17 @@ def test_a_huge_picture_in_a_small_file_is_refused(browser):
     assert "too many pixels" in browser.text()
 
 
-@pytest.mark.parametrize("path", ["/nothing", "/no/such/page", "/posts/1/extra/parts", "/static/a/b"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/nothing",
+        "/no/such/page",
+        "/posts/1/extra/parts",
+        "/static/a/b",
+        "/static/" + "9" * 4301,
+        "/static/..%2fapp.py",
+    ],
+)
 def test_an_unknown_address_is_the_sites_404_page(browser, path):
     response = browser.get(path)
     assert response.status_code == 404

@@ -16,6 +16,7 @@ from ..web import HERE, PageError, query_params, redirect, render, url
 bp = Blueprint(__name__)
 PER_PAGE = 5
 STATIC = HERE / "static"
+STATIC_FILES = frozenset(path.name for path in STATIC.iterdir() if path.is_file())
 
 
 def page_number(raw: str | None) -> int:
@@ -97,9 +98,9 @@ def about() -> Response:
 @bp.route("/static/{name}", methods=["GET"])
 def static(name: str) -> Response:
     """The app's own CSS and images (no CDN), cacheable for a day."""
-    path = (STATIC / name).resolve()
-    if path.parent != STATIC or not path.is_file():
+    if name not in STATIC_FILES:  # the name never reaches the file system
         raise PageError(404)
+    path = STATIC / name
     content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     if content_type.startswith("text/") or content_type == "image/svg+xml":
         body: str | bytes = path.read_text()
