@@ -137,8 +137,8 @@ class Seeder:
         hash_password = app_module("user_api", "chalicelib.passwords.hashing").hash_password
 
         password = hash_password("benchmark password")
-        rows = (f"user{i}\tuser{i}@example.com\t{password}\n" for i in range(1, USERS + 1))
-        copy_rows(self.conn, "users", "username, email, password_hash", rows, USERS)
+        rows = (f"user{i}\tuser{i}@example.com\tuser{i}@example.com\t{password}\n" for i in range(1, USERS + 1))
+        copy_rows(self.conn, "users", "username, email, email_canonical, password_hash", rows, USERS)
         pairs: set[tuple[int, int]] = set()
         for follower in range(1, USERS + 1):
             for followed in self.rng.sample(range(1, USERS + 1), FOLLOWS_PER_USER + 1):

@@ -49,6 +49,10 @@ class User(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(20))
     email: Mapped[str] = mapped_column(String(254))
+    # How addresses compare (blog_shared.users.canonical_email): unique, looked up at login.
+    email_canonical: Mapped[str] = mapped_column(String(254))
+    # When the address was confirmed from its mail (a provider's sign-in confirms it too).
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     password_hash: Mapped[str | None] = mapped_column(Text)
     from_oauth: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     image_filename: Mapped[str | None] = mapped_column(String(255))
@@ -63,7 +67,7 @@ class User(Base):
     # Usernames and emails are unique whatever their case ("Ann" cannot sign up beside "ann").
     __table_args__ = (
         Index("uq_users_username_lower", func.lower(username), unique=True),
-        Index("uq_users_email_lower", func.lower(email), unique=True),
+        Index("uq_users_email_canonical", email_canonical, unique=True),
     )
 
     # Counted in the same statement that loads the user; both use an index.

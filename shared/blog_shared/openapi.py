@@ -109,8 +109,11 @@ def _field_rules(
             rules.setdefault("pattern", validator.regex.pattern)
         elif isinstance(validator, validate.Email):
             # What marshmallow's check needs besides the format: a domain ending in a label of
-            # two or more characters (or localhost, or an address in brackets).
-            rules.update(format="email", pattern=EMAIL_PATTERN)
+            # two or more characters (or localhost, or an address in brackets); a field that
+            # checks more states its own pattern.
+            rules.update(format="email")
+            if "pattern" not in ret:
+                rules["pattern"] = EMAIL_PATTERN
     if isinstance(field, fields.String) and "pattern" not in ret and "pattern" not in rules:
         trimmed = isinstance(field, Trimmed)
         one_line = isinstance(field, Trimmed) and not field.multiline

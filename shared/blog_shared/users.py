@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from marshmallow import Schema, fields
 
 from .avatars import avatar_url
 from .models import User
+
+
+def canonical_email(address: str) -> str:
+    """How addresses are compared (unique per account, looked up at login): the normalised
+    address, in NFC, lower-cased, computed here and only compared for equality in SQL."""
+    return unicodedata.normalize("NFC", address.strip()).lower()
 
 
 class UserSchema(Schema):
@@ -19,6 +26,10 @@ class UserSchema(Schema):
     image_url = fields.Method("_image_url")
     following_count = fields.Integer()
     follower_count = fields.Integer()
+    email_confirmed = fields.Method(
+        "_email_confirmed",
+        metadata={"description": "Whether the address was confirmed from its mail. Only shown to the user themself."},
+    )
     email_notifications = fields.Boolean(
         metadata={"description": "Mail me about likes, comments and followers. Only shown to the user themself."}
     )
@@ -26,8 +37,11 @@ class UserSchema(Schema):
     def _image_url(self, user: User) -> str:
         return avatar_url(user.image_filename)
 
+    def _email_confirmed(self, user: User) -> bool:
+        return user.email_confirmed_at is not None
 
-_public = UserSchema(exclude=("email", "email_notifications"))
+
+_public = UserSchema(exclude=("email", "email_notifications", "email_confirmed"))
 _private = UserSchema()
 
 

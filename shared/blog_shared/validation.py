@@ -62,30 +62,3 @@ def load(schema_class: type[Schema], data: Mapping[str, Any]) -> dict[str, Any]:
         messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
         raise InvalidError("Invalid data provided.", errors=messages) from None
     return loaded
-
-
-def deliverable_address(address: str) -> str | None:
-    """The address as mail can carry it (ASCII; an international domain in its IDNA form), or
-    None when mail cannot reach it: a mailbox name that is not ASCII (SES takes none), or a
-    domain whose IDNA form names another domain (IDNA 2003 turns "faß.de" into "fass.de")."""
-    local, _, domain = address.rpartition("@")
-    if not local.isascii():
-        return None
-    if domain.isascii():
-        return address
-    try:
-        ascii_domain = domain.encode("idna").decode("ascii")
-        if ascii_domain.encode("ascii").decode("idna") != domain.lower():
-            return None
-    except UnicodeError:
-        return None
-    return f"{local}@{ascii_domain}"
-
-
-UNDELIVERABLE = "Mail cannot reach this address: use plain ASCII before the @ (and a domain as it is registered)."
-
-
-def deliverable(address: str) -> None:
-    """A marshmallow validator: the address can receive mail (see ``deliverable_address``)."""
-    if deliverable_address(address) is None:
-        raise ValidationError(UNDELIVERABLE)

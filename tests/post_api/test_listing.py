@@ -206,8 +206,9 @@ def test_the_feed_query_uses_indexes_not_a_scan_of_posts(users, database_url):
             dict(row._mapping)
             for row in conn.execute(
                 text(
-                    "INSERT INTO users (username, email, password_hash) SELECT 'user' || g, 'user' || g || "
-                    "'@example.com', 'unused' FROM generate_series(0, 29) AS g RETURNING id, username"
+                    "INSERT INTO users (username, email, email_canonical, password_hash) SELECT 'user' || g, "
+                    "'user' || g || '@example.com', 'user' || g || '@example.com', 'unused' "
+                    "FROM generate_series(0, 29) AS g RETURNING id, username"
                 )
             )
         ]

@@ -36,15 +36,18 @@ def test_upgrade_downgrade_upgrade(scratch_db):
     engine.dispose()
 
 
+USERS = "INSERT INTO users (username, email, email_canonical, password_hash) VALUES "
+
+
 @pytest.mark.parametrize(
     "statement",
     [
-        "INSERT INTO users (username, email, password_hash) VALUES ('a', 'a@example.com', 'h')",
-        "INSERT INTO users (username, email, password_hash) VALUES ('bad name', 'b@example.com', 'h')",
-        "INSERT INTO users (username, email, password_hash) VALUES ('noemail', 'example.com', 'h')",
-        "INSERT INTO users (username, email, password_hash) VALUES ('nopass', 'n@example.com', NULL)",
-        "INSERT INTO users (username, email, password_hash) VALUES ('ANN', 'other@example.com', 'h')",
-        "INSERT INTO users (username, email, password_hash) VALUES ('other', 'ANN@example.com', 'h')",
+        USERS + "('a', 'a@example.com', 'a@example.com', 'h')",
+        USERS + "('bad name', 'b@example.com', 'b@example.com', 'h')",
+        USERS + "('noemail', 'example.com', 'example.com', 'h')",
+        USERS + "('nopass', 'n@example.com', 'n@example.com', NULL)",
+        USERS + "('ANN', 'other@example.com', 'other@example.com', 'h')",
+        USERS + "('other', 'ANN@example.com', 'ann@example.com', 'h')",
         "INSERT INTO follows (follower_id, followed_id) VALUES (1, 1)",
         "INSERT INTO follows (follower_id, followed_id) VALUES (1, 999)",
         "INSERT INTO follows (follower_id, followed_id) VALUES (1, 2), (1, 2)",
@@ -55,8 +58,8 @@ def test_constraints_live_in_the_database(database_url, statement):
     with engine.begin() as conn:
         conn.execute(
             text(
-                "INSERT INTO users (username, email, password_hash) VALUES "
-                "('ann', 'ann@example.com', 'h'), ('bob', 'bob@example.com', 'h')"
+                "INSERT INTO users (username, email, email_canonical, password_hash) VALUES "
+                "('ann', 'ann@example.com', 'ann@example.com', 'h'), ('bob', 'bob@example.com', 'bob@example.com', 'h')"
             )
         )
     with pytest.raises(DBAPIError) as raised, engine.begin() as conn:

@@ -18,7 +18,7 @@ def test_register_returns_201_and_the_user_with_email(users):
     assert response.status_code == 201
     body = response.json_body
     assert body["status"] == "success"
-    assert set(body["data"]) == USER_FIELDS | {"email", "email_notifications"}
+    assert set(body["data"]) == USER_FIELDS | {"email", "email_notifications", "email_confirmed"}
     assert body["data"]["username"] == "ann"
     assert body["data"]["email"] == "ann@example.com"
     assert body["data"]["following_count"] == 0 and body["data"]["follower_count"] == 0

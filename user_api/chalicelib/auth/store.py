@@ -14,9 +14,9 @@ from blog_shared.models import LoginAttempt, RevokedToken, User
 from blog_shared.tokens import Claims
 
 from ..passwords.hashing import verify_password
+from ..users.emails import login_key
 
 MAX_FAILURES = 5
-MAX_EMAIL = 254
 FAILURE_WINDOW = timedelta(minutes=15)
 
 
@@ -30,8 +30,8 @@ class LoginResult:
 def attempt_login(db: Session, email: str, password: str) -> LoginResult:
     """Check a password, counting failures per email; never raises, so that the
     failure it records is committed even though the request fails."""
-    key = email.strip().lower()
-    if len(key) > MAX_EMAIL:  # cannot be an account (and would not fit the attempts table)
+    key = login_key(email)
+    if key is None:  # cannot be an account's address
         verify_password(None, password)  # same time as for an unknown account
         return LoginResult(None, "unknown_email")
     now = datetime.now(UTC)
@@ -45,7 +45,7 @@ def attempt_login(db: Session, email: str, password: str) -> LoginResult:
     if failures >= MAX_FAILURES:
         retry_after = max(1, int((oldest + FAILURE_WINDOW - now).total_seconds()) + 1)
         return LoginResult(None, "locked", retry_after)
-    user = db.scalar(select(User).where(func.lower(User.email) == key))
+    user = db.scalar(select(User).where(User.email_canonical == key))
     if verify_password(user.password_hash if user else None, password):
         db.execute(delete(LoginAttempt).where(LoginAttempt.email == key))
         return LoginResult(user, "ok")

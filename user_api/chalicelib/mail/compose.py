@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 from blog_shared import mail, tokens
 from blog_shared.config import get_settings
 from blog_shared.models import Comment, OutboxMail, Post, User
-from blog_shared.validation import deliverable_address
+
+from ..users.emails import mail_address
 
 log = logging.getLogger("blog.mail")
 _POLICY = email.policy.SMTP.clone(max_line_length=998)
@@ -63,7 +64,7 @@ def compose(db: Session, outbox: OutboxMail) -> EmailMessage | None:
     context = _context(db, outbox, recipient)
     if context is None:
         return None
-    address = deliverable_address(recipient.email)
+    address = mail_address(recipient.email)
     if address is None:
         log.warning("mail %s dropped: %r cannot be written in a mail header", outbox.idempotency_key, recipient.email)
         return None

@@ -11,6 +11,7 @@ from blog_shared import mail, tokens
 from blog_shared.errors import InvalidError
 from blog_shared.models import LoginAttempt, OutboxMail, User
 
+from ..users.emails import login_key
 from .hashing import hash_password
 
 INVALID_TOKEN = "That is an invalid or expired token"
@@ -24,8 +25,10 @@ def request_reset(db: Session, email: str) -> None:
     The link itself is made when the mail is sent."""
     # Locked, so two requests at once cannot both find no recent mail (FOR NO KEY UPDATE:
     # inserts that refer to the user are not held up).
-    query = select(User).where(func.lower(User.email) == email.strip().lower())
-    user = db.scalar(query.with_for_update(key_share=True))
+    key = login_key(email)
+    if key is None:
+        return
+    user = db.scalar(select(User).where(User.email_canonical == key).with_for_update(key_share=True))
     if user is None:
         return
     recent = db.scalar(
@@ -64,5 +67,5 @@ def reset_password(db: Session, user: User, password: str) -> None:
     session and link issued before, and lift a login lock-out."""
     user.password_hash = hash_password(password)
     user.session_version += 1
-    db.execute(delete(LoginAttempt).where(LoginAttempt.email == func.lower(user.email)))
+    db.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email_canonical))
     db.flush()

@@ -14,6 +14,7 @@ from blog_shared.users import UserSchema, user_json
 
 from ..sessions import token_response
 from . import store
+from .emails import login_key
 from .schemas import OAuthUserSchema, UnsubscribeSchema, UserCreateSchema, UserQuerySchema, UserUpdateSchema
 
 bp = ApiBlueprint(__name__)
@@ -38,7 +39,7 @@ def find_user() -> Response:
         elif email:
             if viewer is None:
                 raise UnauthenticatedError("Looking a user up by email needs that user's token.")
-            if viewer.email.lower() != email.strip().lower():
+            if viewer.email_canonical != login_key(email):
                 raise ForbiddenError("You can only look up your own email.")
             user = viewer
         else:

@@ -6,7 +6,9 @@ from typing import Any, ClassVar
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from blog_shared.validation import Boolean, Trimmed, deliverable
+from blog_shared.validation import Boolean, Trimmed
+
+from .emails import AccountEmail
 
 USERNAME = validate.And(
     validate.Length(min=2, max=20, error="Username must be 2 to 20 characters long."),
@@ -18,8 +20,6 @@ EMAIL = validate.And(
     validate.Length(max=254, error="Email must be at most 254 characters long."),
     validate.Email(error="Not a valid email address."),
 )
-# For the address of an account: it must also be one mail (SES) can reach.
-ACCOUNT_EMAIL = validate.And(EMAIL, deliverable)
 PASSWORD = validate.Length(min=8, max=128, error="Password must be 8 to 128 characters long.")
 # A key web_frontend made for a picture (blog_shared.avatars.new_avatar_key); the store
 # checks that it is one of this user's.
@@ -28,7 +28,7 @@ IMAGE_FILENAME = validate.Regexp(r"^avatars/[0-9]{1,10}-[0-9a-f]{16}\.jpg$", err
 
 class UserCreateSchema(Schema):
     username = Trimmed(required=True, validate=USERNAME)
-    email = Trimmed(required=True, validate=ACCOUNT_EMAIL)
+    email = AccountEmail(required=True, validate=EMAIL)
     password = fields.String(required=True, load_only=True, validate=PASSWORD)
 
 
@@ -36,7 +36,7 @@ class UserUpdateSchema(Schema):
     OPENAPI_RULES: ClassVar[dict[str, Any]] = {"minProperties": 1}  # see _not_empty
 
     username = Trimmed(validate=USERNAME)
-    email = Trimmed(validate=ACCOUNT_EMAIL)
+    email = AccountEmail(validate=EMAIL)
     image_filename = Trimmed(validate=IMAGE_FILENAME, allow_none=True)
     password = fields.String(load_only=True, validate=PASSWORD)
     current_password = fields.String(load_only=True, validate=validate.Length(max=128))
@@ -54,7 +54,7 @@ class OAuthUserSchema(Schema):
     """What web_frontend learned from Google or GitHub (the email is verified there)."""
 
     provider = fields.String(required=True, validate=validate.OneOf(["google", "github"]))
-    email = Trimmed(required=True, validate=EMAIL)
+    email = AccountEmail(required=True, validate=EMAIL)
     username_hint = fields.String(load_default="", validate=validate.Length(max=100))
     remember = Boolean(load_default=False)
 

@@ -13,7 +13,7 @@ from blog_shared import tokens
 from blog_shared.avatars import is_own_avatar_key
 from blog_shared.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
 from blog_shared.models import User
-from blog_shared.validation import UNDELIVERABLE, deliverable_address
+from blog_shared.users import canonical_email
 
 from ..passwords.hashing import hash_password, verify_password
 
@@ -37,17 +37,17 @@ def get_user_by_username(db: Session, username: str) -> User:
 
 
 def find_by_email(db: Session, email: str) -> User | None:
-    return db.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    return db.scalar(select(User).where(User.email_canonical == canonical_email(email)))
 
 
 def _check_unique(db: Session, username: str | None, email: str | None, exclude_id: int | None = None) -> None:
-    for value, column, message, field in (
-        (username, User.username, USERNAME_TAKEN, "username"),
-        (email, User.email, EMAIL_TAKEN, "email"),
+    for condition, message, field in (
+        (func.lower(User.username) == username.lower() if username is not None else None, USERNAME_TAKEN, "username"),
+        (User.email_canonical == canonical_email(email) if email is not None else None, EMAIL_TAKEN, "email"),
     ):
-        if value is None:
+        if condition is None:
             continue
-        query = select(User.id).where(func.lower(column) == value.lower())
+        query = select(User.id).where(condition)
         if exclude_id is not None:
             query = query.where(User.id != exclude_id)
         if db.scalar(query) is not None:
@@ -62,14 +62,20 @@ def _flush_unique(db: Session) -> None:
         text = str(error.orig)
         if "uq_users_username_lower" in text:
             raise InvalidError.field("username", USERNAME_TAKEN) from None
-        if "uq_users_email_lower" in text:
+        if "uq_users_email_canonical" in text:
             raise InvalidError.field("email", EMAIL_TAKEN) from None
         raise
 
 
 def create_user(db: Session, username: str, email: str, password: str) -> User:
     _check_unique(db, username, email)
-    user = User(username=username, email=email, password_hash=hash_password(password), from_oauth=False)
+    user = User(
+        username=username,
+        email=email,
+        email_canonical=canonical_email(email),
+        password_hash=hash_password(password),
+        from_oauth=False,
+    )
     db.add(user)
     _flush_unique(db)
     db.refresh(user)
@@ -127,9 +133,14 @@ def find_or_create_oauth_user(db: Session, email: str, username_hint: str) -> tu
         raise ConflictError("An account with this email already exists. Please log in with your password.")
     if existing is not None:
         return existing, False
-    if deliverable_address(email) is None:
-        raise InvalidError.field("email", UNDELIVERABLE)
-    user = User(username=_free_username(db, username_hint), email=email, password_hash=None, from_oauth=True)
+    user = User(
+        username=_free_username(db, username_hint),
+        email=email,
+        email_canonical=canonical_email(email),
+        email_confirmed_at=func.now(),  # the provider verified it
+        password_hash=None,
+        from_oauth=True,
+    )
     db.add(user)
     _flush_unique(db)
     db.refresh(user)
