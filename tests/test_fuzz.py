@@ -60,4 +60,5 @@ def test_the_api_keeps_to_its_openapi_description(api: str, api_servers: dict[st
     result = subprocess.run(command, cwd=REPO, env=environment, capture_output=True, text=True, timeout=300)
     # Every failure with the curl command that reproduces it; the summary's figures otherwise.
     assert result.returncode == 0, result.stdout + result.stderr
-    print(result.stdout[result.stdout.rfind("Test cases:") :])
+    operations = next((line.strip() for line in result.stdout.splitlines() if "Operations:" in line), "")
+    print(operations, result.stdout[result.stdout.rfind("Test cases:") :])
