@@ -27,6 +27,10 @@ REFUSALS_NO_DESCRIPTION_STATES = {
     "This unsubscribe link is not valid.",
     "That is an invalid or expired token",
     "Not a cursor from this API.",
+    "This link is not valid (or not any more).",
+    # A field another one makes required (OpenAPI 3.0 has no "dependentRequired"): a new
+    # email or password needs the current password.
+    "Enter your current password to change your email or password.",
     # Query parameters that only go together one way (OpenAPI 3.0 has no "one of" for them).
     "Username or email argument not provided",
     "Use either user or author, not both.",

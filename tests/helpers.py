@@ -80,12 +80,21 @@ class Api:
         return self.call("DELETE", path, **kw)
 
     # The few steps almost every test needs.
-    def register(self, username: str, email: str | None = None, password: str = PASSWORD) -> dict[str, Any]:
+    def register(
+        self, username: str, email: str | None = None, password: str = PASSWORD, confirm: bool = True
+    ) -> dict[str, Any]:
+        """A new account (user_api), its address confirmed as the welcome mail's link does
+        unless ``confirm`` is False."""
         response = self.post(
             "/users", {"username": username, "email": email or f"{username}@example.com", "password": password}
         )
         assert response.status_code == 201, response.json_body
-        return response.json_body["data"]
+        user: dict[str, Any] = response.json_body["data"]
+        if confirm:
+            confirmed = self.post("/email-confirmation", {"token": confirmation_token(user)})
+            assert confirmed.status_code == 200, confirmed.json_body
+            user["email_confirmed"] = True
+        return user
 
     def login(self, email: str, password: str = PASSWORD) -> str:
         response = self.post("/user-auth", {"email": email, "password": password})
@@ -95,6 +104,20 @@ class Api:
     def register_and_login(self, username: str) -> tuple[dict[str, Any], str]:
         user = self.register(username)
         return user, self.login(user["email"])
+
+
+def confirmation_token(user: dict[str, Any]) -> str:
+    """The token of the link that confirms an account's address, as its mail carries it."""
+    fingerprint = tokens.email_fingerprint(user["email"])
+    return tokens.issue(user["id"], tokens.EMAIL_CONFIRM, tokens.EMAIL_CONFIRM_TTL, em=fingerprint).token
+
+
+def change_token(user: dict[str, Any], change: Any) -> str:
+    """The token of the link a change of address mails to the new address (``change``: the
+    answer to the PUT that asked for it)."""
+    fingerprint = tokens.email_fingerprint(user["email"])
+    new = change.json_body["email_pending"]
+    return tokens.issue(user["id"], tokens.EMAIL_CHANGE, tokens.EMAIL_CHANGE_TTL, new=new, em=fingerprint).token
 
 
 class MailFlow:
@@ -260,10 +283,24 @@ class Browser:
             fields["remember"] = "y"
         return self.post("/login", fields)
 
-    def sign_up(self, username: str) -> Browser:
+    def sign_up(self, username: str, confirm: bool = True) -> Browser:
+        """Register and log in through the site; with ``confirm``, open the welcome mail's
+        confirmation link too."""
         assert self.register(username).status_code == 303
         assert self.login(username).status_code == 303
+        if confirm:
+            self.confirm_address(f"{username}@example.com")
         return self
+
+    def confirm_address(self, email: str) -> None:
+        """Open the link that confirms ``email`` (as the welcome mail carries it) and confirm."""
+        engine = create_engine(get_settings().database_url)
+        with engine.connect() as conn:
+            user_id = conn.execute(text("SELECT id FROM users WHERE email = :e"), {"e": email}).scalar_one()
+        engine.dispose()
+        path = f"/confirm_email/{confirmation_token({'id': user_id, 'email': email})}"
+        assert self.get(path).status_code == 200
+        assert self.post(path).status_code == 200, self.text()
 
     def follow_redirect(self) -> Any:
         location = self.last.headers["Location"]

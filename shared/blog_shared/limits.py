@@ -45,6 +45,9 @@ class Rule:
 POST = Rule("post", window=600, per_account=30, per_address=60, message="You are posting too fast.")
 COMMENT = Rule("comment", window=60, per_account=10, per_address=30, message="You are commenting too fast.")
 REGISTER = Rule("register", window=3600, per_address=10, message="Too many accounts from your address; try later.")
+CONFIRMATION_MAIL = Rule(
+    "confirm-mail", window=3600, per_account=3, per_address=10, message="We sent a link a moment ago; try later."
+)
 PASSWORD_RESET = Rule(
     "reset", window=3600, per_account=3, per_address=10, message="Too many reset requests; try again later."
 )

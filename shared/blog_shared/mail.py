@@ -33,9 +33,12 @@ PASSWORD_RESET = "password_reset"
 LIKE = "like"
 COMMENT = "comment"
 FOLLOW = "follow"
+CONFIRM_EMAIL = "confirm_email"  # the account's address, again ("send again")
+EMAIL_CHANGE = "email_change"  # to the new address: confirm it (data: to)
+EMAIL_CHANGED = "email_changed"  # to the old address: it was changed, undo link (data: to)
 # Mails about other people's actions: only to users who have not unsubscribed.
 NOTIFICATIONS = frozenset({LIKE, COMMENT, FOLLOW})
-KINDS = NOTIFICATIONS | {WELCOME, PASSWORD_RESET}
+KINDS = NOTIFICATIONS | {WELCOME, PASSWORD_RESET, CONFIRM_EMAIL, EMAIL_CHANGE, EMAIL_CHANGED}
 
 _PENDING = "mail_pending"
 

@@ -34,6 +34,14 @@ CLIENT_TTL = 60
 # In a password reset mail: good for 30 minutes and only while the password is unchanged.
 PASSWORD_RESET = "password-reset"
 PASSWORD_RESET_TTL = 30 * 60
+# Confirming an address: the account's own (welcome mail, "send again"), or a new one it
+# asked to change to (sent to the new address); undoing a change (sent to the old one).
+EMAIL_CONFIRM = "email-confirm"
+EMAIL_CONFIRM_TTL = 7 * 24 * 3600
+EMAIL_CHANGE = "email-change"
+EMAIL_CHANGE_TTL = 24 * 3600
+EMAIL_UNDO = "email-undo"
+EMAIL_UNDO_TTL = 7 * 24 * 3600
 # In every notification mail (List-Unsubscribe): turns notification mail off.
 UNSUBSCRIBE = "unsubscribe"
 UNSUBSCRIBE_TTL = 365 * 24 * 3600

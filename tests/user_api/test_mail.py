@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, text
 
 from blog_shared import mail, tokens
 from blog_shared.config import get_settings
-from tests.helpers import PASSWORD, app_module
+from tests.helpers import PASSWORD, app_module, change_token
 
 
 def outbox(database_url: str) -> list[dict[str, Any]]:
@@ -381,7 +381,11 @@ def test_a_reset_link_stops_working_when_the_email_changes(users):
     ann, ann_token = users.register_and_login("ann")
     token = reset_token(ann)
     assert users.post("/password-reset/check", {"token": token}).status_code == 200
-    users.put(f"/users/{ann['id']}", {"email": "ann@elsewhere.example"}, token=ann_token)
+    change = users.put(
+        f"/users/{ann['id']}", {"email": "ann@elsewhere.example", "current_password": PASSWORD}, token=ann_token
+    )
+    assert users.post("/password-reset/check", {"token": token}).status_code == 200  # not changed yet
+    assert users.post("/email-confirmation", {"token": change_token(ann, change)}).status_code == 200
     assert users.post("/password-reset/check", {"token": token}).status_code == 400
     assert users.post("/password-reset", {"token": token, "password": "a brand new passphrase"}).status_code == 400
 

@@ -179,17 +179,20 @@ def test_update_own_user(users):
         {
             "username": "annie",
             "email": "annie@example.com",
+            "current_password": PASSWORD,
             "image_filename": f"avatars/{ann['id']}-0123456789abcdef.jpg",
         },
         token=token,
     )
     assert response.status_code == 200
     data = response.json_body["data"]
+    # The new address takes effect once confirmed from its mail.
     assert (data["username"], data["email"], data["image_filename"]) == (
         "annie",
-        "annie@example.com",
+        "ann@example.com",
         f"avatars/{ann['id']}-0123456789abcdef.jpg",
     )
+    assert response.json_body["email_pending"] == "annie@example.com"
     assert users.get(f"/users/{ann['id']}").json_body["data"]["username"] == "annie"
 
 
@@ -216,7 +219,7 @@ def test_update_to_a_taken_name_or_email_is_400(users):
     users.register("bob")
     taken = users.put(f"/users/{ann['id']}", {"username": "Bob"}, token=token)
     assert taken.status_code == 400 and taken.json_body["message"] == "This username has been taken."
-    taken = users.put(f"/users/{ann['id']}", {"email": "bob@example.com"}, token=token)
+    taken = users.put(f"/users/{ann['id']}", {"email": "bob@example.com", "current_password": PASSWORD}, token=token)
     assert taken.status_code == 400 and taken.json_body["message"] == "This email has been taken."
     same = users.put(f"/users/{ann['id']}", {"username": "ann"}, token=token)
     assert same.status_code == 200

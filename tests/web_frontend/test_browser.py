@@ -169,7 +169,7 @@ def test_the_whole_journey_in_chromium(site, new_page, tmp_path):
     ann.goto(f"{site}/posts/new")
     ann.fill("#title", "Forged")
     ann.fill("#content", "Should not exist")
-    ann.evaluate("document.querySelector('main input[name=csrf_token]').value = 'forged'")
+    ann.evaluate("document.querySelector('main form[action=\"/posts/new\"] input[name=csrf_token]').value = 'forged'")
     ann.click("button[type=submit] >> text=Post")
     assert "did not come from this site" in ann.inner_text("main")
     ann.goto(f"{site}/")

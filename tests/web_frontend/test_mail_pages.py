@@ -140,3 +140,30 @@ def test_unsubscribe_page_and_one_click(browser, second_browser, users, mail_flo
         ).status_code
         == 400
     )
+
+
+def test_an_unconfirmed_address_shows_a_banner_until_its_link_is_used(browser, mail_flow):
+    browser.sign_up("ann", confirm=False)
+    assert "Please confirm your address ann@example.com" in browser.page("/")
+    browser.post("/account/confirmation")
+    assert "we sent it a new link" in browser.redirected_page()
+    mail_flow.deliver()
+    [again] = [m for m in mail_flow.sent() if m.subject == "Confirm your email address"]
+    path = urlsplit(next(link for link in again.links if "/confirm_email/" in link)).path
+    # Opening the link only asks (a mail scanner changes nothing); the button confirms.
+    assert "Use this address for your account?" in browser.page(path)
+    assert "Please confirm your address" in browser.page("/")
+    browser.get(path)
+    assert browser.post(path).status_code == 200 and "is confirmed" in browser.text()
+    assert "Please confirm your address" not in browser.page("/")
+    browser.get(path)
+    assert browser.post(path).status_code == 200 and "is confirmed" in browser.text()  # twice is harmless
+
+
+@pytest.mark.parametrize("token", ["forged", "a.b.c", "x" * 300])
+def test_a_forged_link_is_refused_before_any_form_is_shown(browser, token):
+    assert browser.get(f"/unsubscribe/{token}").status_code == 400
+    assert "Unsubscribe</button>" not in browser.text()
+    for path in (f"/confirm_email/{token}", f"/undo_email_change/{token}"):
+        browser.get(path)
+        assert browser.post(path).status_code == 400

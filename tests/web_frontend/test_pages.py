@@ -337,9 +337,18 @@ def test_account_page_updates_username_and_email(browser):
     browser.sign_up("ann")
     page = browser.get("/account")
     assert page.status_code == 200 and "ann@example.com" in browser.text() and "followers" in browser.text()
-    browser.post_multipart("/account", {"username": "annie", "email": "annie@example.com"}, {})
+    browser.post_multipart("/account", {"username": "annie", "email": "ann@example.com"}, {})
     browser.follow_redirect()
-    assert "Your account has been updated!" in browser.text() and "annie@example.com" in browser.text()
+    assert "Your account has been updated!" in browser.text() and ">annie<" in browser.text()
+    # A new address needs the current password, and takes effect from the link mailed to it.
+    refused = browser.post_multipart("/account", {"username": "annie", "email": "annie@example.com"}, {})
+    assert refused.status_code == 400 and "current password" in browser.text()
+    browser.post_multipart(
+        "/account", {"username": "annie", "email": "annie@example.com", "current_password": PASSWORD}, {}
+    )
+    browser.follow_redirect()
+    assert "We sent a link to annie@example.com" in browser.text()
+    assert "ann@example.com" in browser.text()  # until the link is opened
 
 
 def test_avatar_upload_is_resized_and_stored_in_s3(browser):

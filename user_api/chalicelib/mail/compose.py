@@ -36,6 +36,9 @@ SUBJECTS = {
     mail.FOLLOW: "Someone Followed You!",
     mail.WELCOME: f"Welcome to {SITE_NAME}!",
     mail.PASSWORD_RESET: "Password Reset Request",
+    mail.CONFIRM_EMAIL: "Confirm your email address",
+    mail.EMAIL_CHANGE: "Confirm your new email address",
+    mail.EMAIL_CHANGED: "Your email address was changed",
 }
 
 if TYPE_CHECKING:
@@ -64,9 +67,10 @@ def compose(db: Session, outbox: OutboxMail) -> EmailMessage | None:
     context = _context(db, outbox, recipient)
     if context is None:
         return None
-    address = mail_address(recipient.email)
+    # Mail about a change of address goes to an address other than the account's.
+    address = mail_address(outbox.data.get("to") or recipient.email)
     if address is None:
-        log.warning("mail %s dropped: %r cannot be written in a mail header", outbox.idempotency_key, recipient.email)
+        log.warning("mail %s dropped: its address cannot be written in a mail header", outbox.idempotency_key)
         return None
     # SMTP's line length, not the default 78: a folded List-Unsubscribe URL would be turned
     # into RFC 2047 encoded words, which mail programs do not read as a link.
@@ -95,18 +99,41 @@ def reset_token(user: User) -> str:
     ).token
 
 
+def confirm_token(user: User) -> str:
+    """Confirms the account's address, while it is still the account's address."""
+    fingerprint = tokens.email_fingerprint(user.email)
+    return tokens.issue(user.id, tokens.EMAIL_CONFIRM, tokens.EMAIL_CONFIRM_TTL, em=fingerprint).token
+
+
 def _context(db: Session, outbox: OutboxMail, recipient: User) -> dict[str, Any] | None:
     site = get_settings().public_url
     context: dict[str, Any] = {"user": recipient, "site": site, "site_name": SITE_NAME}
+    fingerprint = tokens.email_fingerprint(recipient.email)
     if outbox.kind == mail.PASSWORD_RESET:
         context.update(
             reset_url=f"{site}/reset_password/{reset_token(recipient)}", minutes=tokens.PASSWORD_RESET_TTL // 60
         )
         return context
-    if outbox.kind == mail.WELCOME:
+    if outbox.kind in (mail.WELCOME, mail.CONFIRM_EMAIL):
+        confirmed = recipient.email_confirmed_at is not None
+        if outbox.kind == mail.CONFIRM_EMAIL and confirmed:
+            return None  # confirmed meanwhile
+        context.update(confirm_url=None if confirmed else f"{site}/confirm_email/{confirm_token(recipient)}")
         return context
-    # A notification: skipped when the recipient unsubscribed or its subject is gone.
-    if not recipient.email_notifications:
+    if outbox.kind == mail.EMAIL_CHANGE:
+        # Good while the account keeps the address it had when the change was asked for.
+        new = outbox.data["to"]
+        change = tokens.issue(recipient.id, tokens.EMAIL_CHANGE, tokens.EMAIL_CHANGE_TTL, new=new, em=fingerprint)
+        context.update(new_email=new, confirm_url=f"{site}/confirm_email/{change.token}")
+        return context
+    if outbox.kind == mail.EMAIL_CHANGED:
+        old = outbox.data["to"]
+        undo = tokens.issue(recipient.id, tokens.EMAIL_UNDO, tokens.EMAIL_UNDO_TTL, old=old, em=fingerprint)
+        context.update(old_email=old, undo_url=f"{site}/undo_email_change/{undo.token}")
+        return context
+    # A notification: only to a confirmed address, skipped when the recipient unsubscribed
+    # or its subject is gone.
+    if not recipient.email_notifications or recipient.email_confirmed_at is None:
         return None
     actor = db.get(User, outbox.data.get("actor_id"))
     if actor is None:

@@ -13,9 +13,16 @@ from blog_shared.openapi import doc
 from blog_shared.users import UserSchema, user_json
 
 from ..sessions import token_response
-from . import store
+from . import confirmations, store
 from .emails import login_key
-from .schemas import OAuthUserSchema, UnsubscribeSchema, UserCreateSchema, UserQuerySchema, UserUpdateSchema
+from .schemas import (
+    LinkTokenSchema,
+    OAuthUserSchema,
+    UnsubscribeSchema,
+    UserCreateSchema,
+    UserQuerySchema,
+    UserUpdateSchema,
+)
 
 bp = ApiBlueprint(__name__)
 
@@ -77,16 +84,59 @@ def get_user(user_id: str) -> Response:
     auth="required",
 )
 def update_user(user_id: str) -> Response:
-    """Changing the password needs ``current_password`` and voids every token issued before;
-    the response then carries a fresh ``access_token``."""
+    """Changing the email or the password needs ``current_password`` (an account made with
+    Google or GitHub sets its first password through the reset link: 403 here). A new email
+    takes effect once confirmed from the link mailed to it; the answer then carries
+    ``email_pending``. A new password voids every token issued before; the answer then
+    carries a fresh ``access_token``."""
     with request_scope(bp) as scope:
         viewer = scope.user
         user = store.get_user(scope.db, path_id(user_id, f"No user with id {user_id}"))
         require_self(viewer, user.id)
-        changes = scope.body(UserUpdateSchema)
-        if store.update_user(scope.db, user, changes):
-            return token_response(user)
-        return success(user_json(user, user))
+        update = store.update_user(scope.db, user, scope.body(UserUpdateSchema))
+        response = token_response(user) if update.password_changed else success(user_json(user, user))
+        if update.email_pending:
+            assert isinstance(response.body, dict)
+            response.body["email_pending"] = update.email_pending
+            response.body["message"] = (
+                f"We sent a link to {update.email_pending}: the change takes effect once it is opened."
+            )
+        return response
+
+
+@bp.route("/users/{user_id}/email-confirmation", methods=["POST"])
+@doc("Mail the link that confirms your address again", status=202, errors=(401, 403, 404, 429), auth="required")
+def send_confirmation_again(user_id: str) -> Response:
+    """At most 3 an hour; nothing is sent for a confirmed address."""
+    with request_scope(bp) as scope:
+        viewer = scope.user
+        require_self(viewer, path_id(user_id, f"No user with id {user_id}"))
+        scope.limit(limits.CONFIRMATION_MAIL, viewer.id)
+        confirmations.send_again(scope.db, viewer)
+    return success(None, status=202, message="If your address still needs confirming, we sent it a new link.")
+
+
+@bp.route("/email-confirmation", methods=["POST"])
+@doc("Confirm an address with the token of a mailed link", body=LinkTokenSchema, response=UserSchema, errors=(400, 413))
+def confirm_email() -> Response:
+    """The account's own address (the welcome mail's link), or a new one a change asked for:
+    it then replaces the old address, which is told, with a link to undo the change."""
+    with request_scope(bp) as scope:
+        user = confirmations.confirm(scope.db, scope.body(LinkTokenSchema)["token"])
+        return success(user_json(user, user), message=f"Your email address {user.email} is confirmed.")
+
+
+@bp.route("/email-change/undo", methods=["POST"])
+@doc("Undo a change of address with the token of the old address's link", body=LinkTokenSchema, errors=(400, 413))
+def undo_email_change() -> Response:
+    """Puts the old address back and ends every session of the account."""
+    with request_scope(bp) as scope:
+        user = confirmations.undo_change(scope.db, scope.body(LinkTokenSchema)["token"])
+        message = (
+            f"The address is {user.email} again and every session has ended. If someone else knew your "
+            'password, set a new one with "Forgot password?".'
+        )
+        return success({"username": user.username}, message=message)
 
 
 @bp.route("/oauth-users", methods=["POST"])

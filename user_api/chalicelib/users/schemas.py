@@ -63,6 +63,12 @@ class UnsubscribeSchema(Schema):
     token = fields.String(required=True, validate=validate.Length(min=1, max=4096, error="Not a valid token."))
 
 
+class LinkTokenSchema(Schema):
+    """The token of a link mailed about an address."""
+
+    token = fields.String(required=True, validate=validate.Length(min=1, max=4096, error="Not a valid token."))
+
+
 class UserQuerySchema(Schema):
     """The query string of GET /users: one of username or email (other parameters are ignored)."""
 

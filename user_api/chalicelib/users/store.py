@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from blog_shared import tokens
+from blog_shared import mail, tokens
 from blog_shared.avatars import is_own_avatar_key
 from blog_shared.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
 from blog_shared.models import User
@@ -20,6 +22,12 @@ from ..passwords.hashing import hash_password, verify_password
 USERNAME_TAKEN = "This username has been taken."
 EMAIL_TAKEN = "This email has been taken."
 INVALID_UNSUBSCRIBE = "This unsubscribe link is not valid."
+CURRENT_PASSWORD_NEEDED = "Enter your current password to change your email or password."
+CURRENT_PASSWORD_WRONG = "The current password is wrong."
+NO_PASSWORD_YET = (
+    'This account has no password yet: set one with the link of "Forgot password?" first '
+    "(it goes to the account's address)."
+)
 
 
 def get_user(db: Session, user_id: int) -> User:
@@ -82,8 +90,26 @@ def create_user(db: Session, username: str, email: str, password: str) -> User:
     return user
 
 
-def update_user(db: Session, user: User, changes: dict[str, Any]) -> bool:
-    """Apply validated changes; returns True when the password changed (old tokens are then void)."""
+@dataclass(frozen=True)
+class Update:
+    password_changed: bool = False  # every token issued before is void
+    email_pending: str | None = None  # the new address was sent a link to confirm it
+
+
+def require_current_password(user: User, given: str | None) -> None:
+    """Changing the email or the password proves the password first, so a stolen session
+    alone cannot take the account. An account without one sets it through the reset link."""
+    if user.password_hash is None:
+        raise ForbiddenError(NO_PASSWORD_YET)
+    if not given:
+        raise InvalidError.field("current_password", CURRENT_PASSWORD_NEEDED)
+    if not verify_password(user.password_hash, given):
+        raise InvalidError.field("current_password", CURRENT_PASSWORD_WRONG)
+
+
+def update_user(db: Session, user: User, changes: dict[str, Any]) -> Update:
+    """Apply validated changes. A new address is not taken at once: it is sent a link to
+    confirm it (``email_pending``); a new password voids every token issued before."""
     if user.from_oauth:
         for field in ("username", "email"):
             if field in changes and changes[field].lower() != getattr(user, field).lower():
@@ -93,22 +119,23 @@ def update_user(db: Session, user: User, changes: dict[str, Any]) -> bool:
     picture = changes.get("image_filename")
     if picture is not None and not is_own_avatar_key(picture, user.id):
         raise InvalidError.field("image_filename", "Not a picture uploaded for this account.")
-    _check_unique(db, changes.get("username"), changes.get("email"), exclude_id=user.id)
-    for field in ("username", "email", "image_filename", "email_notifications"):
+    new_email = changes.get("email")
+    if new_email is not None and canonical_email(new_email) == user.email_canonical:
+        user.email, new_email = new_email, None  # the same address, written another way
+    if new_email is not None or "password" in changes:
+        require_current_password(user, changes.get("current_password"))
+    _check_unique(db, changes.get("username"), new_email, exclude_id=user.id)
+    for field in ("username", "image_filename", "email_notifications"):
         if field in changes:
             setattr(user, field, changes[field])
-    password_changed = False
     if "password" in changes:
-        if user.password_hash is not None and not verify_password(
-            user.password_hash, changes.get("current_password", "")
-        ):
-            raise InvalidError.field("current_password", "The current password is wrong.")
         user.password_hash = hash_password(changes["password"])
         user.session_version += 1
-        password_changed = True
+    if new_email is not None:
+        mail.enqueue(db, mail.EMAIL_CHANGE, f"email-change:{user.id}:{uuid.uuid4().hex}", user.id, to=new_email)
     _flush_unique(db)
     db.refresh(user)
-    return password_changed
+    return Update(password_changed="password" in changes, email_pending=new_email)
 
 
 def _free_username(db: Session, hint: str) -> str:

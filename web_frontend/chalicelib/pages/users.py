@@ -7,6 +7,8 @@ from urllib.parse import quote
 
 from chalice.app import Blueprint, Response
 
+from blog_shared import tokens
+
 from .. import api, avatars, visit
 from ..web import (
     PAGE_TYPES,
@@ -38,6 +40,8 @@ def account() -> Response:
         if not user["from_oauth"]:
             fields = {"username": data.get("username", "").strip(), "email": data.get("email", "").strip()}
             changes = {k: v for k, v in fields.items() if v != user.get(k)}
+            if "email" in changes:  # proven by the password (see user_api's PUT /users/<id>)
+                changes["current_password"] = data.get("current_password", "")
         if data.get("notifications_form"):  # an unchecked box sends nothing, so the form says it had one
             wanted = data.get("email_notifications") == "y"
             if wanted != user.get("email_notifications"):
@@ -54,6 +58,9 @@ def account() -> Response:
             if answer.ok:
                 if "image_filename" in changes:
                     avatars.delete(user.get("image_filename"), user["id"])
+                pending = answer.body.get("email_pending")
+                if pending:
+                    return redirect("/account", f"We sent a link to {pending}: open it to use that address.", "info")
                 return redirect("/account", "Your account has been updated!", "success")
             if "image_filename" in changes:
                 avatars.delete(changes["image_filename"], user["id"])
@@ -103,12 +110,65 @@ def _follow(username: str, method: str, message: str) -> Response:
     return redirect(back, message.format(name=username), "success")
 
 
+@bp.route("/account/confirmation", methods=["POST"], content_types=PAGE_TYPES)
+def send_confirmation_again() -> Response:
+    me = login_required()
+    assert me.user is not None
+    answer = api.call("users", "POST", f"/users/{me.user['id']}/email-confirmation", token=me.token)
+    if answer.status == 429:
+        raise PageError.throttled(answer)
+    return redirect("/account", answer.message, "info" if answer.ok else "danger")
+
+
+@bp.route("/confirm_email/{token}", methods=["GET", "POST"], content_types=PAGE_TYPES)
+def confirm_email(token: str) -> Response:
+    """The link that confirms an address (a new account's, or a new one for an account). GET
+    asks, so that a mail scanner opening the link changes nothing; the button confirms."""
+    return _mail_link(
+        token,
+        "/email-confirmation",
+        heading="Confirm your email address",
+        text="Use this address for your account?",
+        button="Confirm",
+    )
+
+
+@bp.route("/undo_email_change/{token}", methods=["GET", "POST"], content_types=PAGE_TYPES)
+def undo_email_change(token: str) -> Response:
+    """The link mailed to the old address after a change: puts it back, ends every session."""
+    return _mail_link(
+        token,
+        "/email-change/undo",
+        heading="Undo the change of address",
+        text="Put your old address back and log out everywhere? Then set a new password if someone else knew it.",
+        button="Undo the change",
+    )
+
+
+def _mail_link(token: str, api_path: str, heading: str, text: str, button: str) -> Response:
+    request = bp.current_request
+    if request.method == "GET":
+        action = request.context.get("path") or "/"
+        return render("mail_link.html", heading=heading, text=text, button=button, action=action)
+    answer = api.call("users", "POST", api_path, json={"token": token})
+    if not answer.ok:
+        raise PageError(400, answer.message if answer.status == 400 else None)
+    if api_path == "/email-change/undo":
+        visit.current().log_out()
+    return render("mail_link.html", heading=heading, text=answer.message, button=None)
+
+
 @bp.route("/unsubscribe/{token}", methods=["GET", "POST"], content_types=PAGE_TYPES)
 def unsubscribe(token: str) -> Response:
     """The link in every notification mail. GET asks (link checkers must not unsubscribe
-    anyone); POST unsubscribes, from the page's button or from a mail provider's one-click
-    request (RFC 8058), which carries no cookies: the signed token is the authority."""
+    anyone), once the token is known to be one of ours; POST unsubscribes, from the page's
+    button or from a mail provider's one-click request (RFC 8058), which carries no cookies:
+    the signed token is the authority."""
     if bp.current_request.method == "GET":
+        try:
+            tokens.decode(token, tokens.UNSUBSCRIBE)
+        except tokens.TokenError:
+            raise PageError(400, "This unsubscribe link is not valid.") from None
         return render("unsubscribe.html", token=token, done=False)
     answer = api.call("users", "POST", "/email-preferences/unsubscribe", json={"token": token})
     if not answer.ok:
