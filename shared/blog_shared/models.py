@@ -91,15 +91,20 @@ class RevokedToken(Base):
 
 
 class LoginAttempt(Base):
-    """Failed logins, kept in the database so the limit holds across Lambda containers."""
+    """Failed logins (per account's canonical email, "" for none, and client address), kept
+    in the database so the throttling holds across Lambda containers."""
 
     __tablename__ = "login_attempts"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
+    client: Mapped[str] = mapped_column(String(64), default="", server_default="")
     attempted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
-    __table_args__ = (Index("ix_login_attempts_email_time", "email", "attempted_at"),)
+    __table_args__ = (
+        Index("ix_login_attempts_email_time", "email", "attempted_at"),
+        Index("ix_login_attempts_client_time", "client", "attempted_at"),
+    )
 
 
 class RateLimitHit(Base):

@@ -12,7 +12,7 @@ from jose import jwt
 from sqlalchemy import create_engine, text
 
 from blog_shared import tokens
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, app_module
 
 
 def test_post_login_returns_user_and_a_verifiable_token(users):
@@ -71,37 +71,64 @@ def test_email_login_is_case_insensitive(users):
     assert users.login("ann@example.COM")
 
 
-@pytest.mark.slow
-def test_five_failures_lock_the_email_with_retry_after(users):
-    users.register("ann")
-    for _ in range(5):
-        assert users.post("/user-auth", {"email": "ann@example.com", "password": "wrong pass"}).status_code == 401
-    locked = users.post("/user-auth", {"email": "ann@example.com", "password": PASSWORD})
-    assert locked.status_code == 429
-    retry_after = int(locked.headers["Retry-After"])
-    assert 0 < retry_after <= 15 * 60 + 1
-    legacy = users.call("GET", "/user-auth?email=ANN@example.com", {"password": PASSWORD})
-    assert legacy.status_code == 429
-    # Other accounts are not affected.
-    users.register("bob")
-    assert users.login("bob@example.com")
+def attempt(users, email: str, password: str, address: str):
+    return users.post("/user-auth", {"email": email, "password": password}, headers=as_client(address))
+
+
+def as_client(address: str) -> dict[str, str]:
+    return {tokens.CLIENT_HEADER: tokens.client_token(address)}
 
 
 @pytest.mark.slow
-def test_lock_ends_after_the_window_and_success_resets_the_count(users, database_url):
+def test_an_attackers_failures_from_one_address_do_not_stop_the_owner(users):
     users.register("ann")
-    for _ in range(4):
-        users.post("/user-auth", {"email": "ann@example.com", "password": "wrong pass"})
-    assert users.login("ann@example.com")  # success clears the failures
-    for _ in range(4):
-        assert users.post("/user-auth", {"email": "ann@example.com", "password": "wrong pass"}).status_code == 401
-    users.post("/user-auth", {"email": "ann@example.com", "password": "wrong pass"})
-    assert users.post("/user-auth", {"email": "ann@example.com", "password": PASSWORD}).status_code == 429
+    attacker, owner = "203.0.113.66", "198.51.100.7"
+    for n in range(auth_store().ADDRESS_FAILURES):
+        assert attempt(users, "ann@example.com", f"guess {n}", attacker).status_code == 401
+    throttled = attempt(users, "ann@example.com", PASSWORD, attacker)  # no password check any more
+    assert throttled.status_code == 429 and 0 < int(throttled.headers["Retry-After"]) <= 15 * 60 + 1
+    assert attempt(users, "bob@example.com", "guess", attacker).status_code == 429  # that address, any account
+    assert attempt(users, "ann@example.com", PASSWORD, owner).status_code == 200  # the owner gets in
+
+
+@pytest.mark.slow
+def test_an_account_attacked_from_many_addresses_gets_growing_delays_the_reset_lifts(users, database_url):
+    ann = users.register("ann")
+    for n in range(1, 6):  # five failures from five addresses
+        assert attempt(users, "ann@example.com", f"guess {n}", f"203.0.113.{n}").status_code == 401
     engine = create_engine(database_url)
-    with engine.begin() as conn:  # the failures age out of the 15-minute window
-        conn.execute(text("UPDATE login_attempts SET attempted_at = attempted_at - interval '16 minutes'"))
+    delays = []
+    for n in range(6, 9):
+        waiting = attempt(users, "ann@example.com", PASSWORD, "198.51.100.7")  # even the right password waits
+        assert waiting.status_code == 429
+        delays.append(int(waiting.headers["Retry-After"]))
+        with engine.begin() as conn:  # the delay passes
+            conn.execute(text("UPDATE login_attempts SET attempted_at = attempted_at - interval '10 seconds'"))
+        assert attempt(users, "ann@example.com", f"guess {n}", f"203.0.113.{n}").status_code == 401
     engine.dispose()
-    assert users.login("ann@example.com")
+    assert delays == sorted(delays) and delays[-1] >= 2 * delays[0]  # growing: 1 s, 2 s, 4 s (+1)
+    # The reset link (it goes to the owner's address) clears the account's failures.
+    token = tokens.issue(
+        ann["id"], tokens.PASSWORD_RESET, 60, ver=1, em=tokens.email_fingerprint("ann@example.com")
+    ).token
+    assert users.post("/password-reset", {"token": token, "password": "a brand new passphrase"}).status_code == 200
+    assert attempt(users, "ann@example.com", "a brand new passphrase", "198.51.100.7").status_code == 200
+
+
+@pytest.mark.slow
+def test_a_success_clears_the_accounts_failures(users, database_url):
+    users.register("ann")
+    for n in range(4):
+        attempt(users, "ann@example.com", "wrong pass", f"203.0.113.{n}")
+    assert attempt(users, "ann@example.com", PASSWORD, "203.0.113.1").status_code == 200
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM login_attempts WHERE email <> ''")).scalar_one() == 0
+    engine.dispose()
+
+
+def auth_store():
+    return app_module("user_api", "chalicelib.auth.store")
 
 
 @pytest.mark.slow

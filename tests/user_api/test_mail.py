@@ -366,17 +366,6 @@ def test_a_reset_request_answers_the_same_for_any_email_and_mails_once(users, ma
     assert users.login("ann@example.com", "a brand new passphrase")
 
 
-@pytest.mark.slow
-def test_a_reset_lifts_a_login_lockout(users, mail_flow):
-    ann = users.register("ann")
-    for _ in range(5):
-        users.post("/user-auth", {"email": "ann@example.com", "password": "wrong password"})
-    assert users.post("/user-auth", {"email": "ann@example.com", "password": PASSWORD}).status_code == 429
-    token = reset_token(ann)
-    assert users.post("/password-reset", {"token": token, "password": "a brand new passphrase"}).status_code == 200
-    assert users.login("ann@example.com", "a brand new passphrase")
-
-
 def test_a_reset_link_stops_working_when_the_email_changes(users):
     ann, ann_token = users.register_and_login("ann")
     token = reset_token(ann)

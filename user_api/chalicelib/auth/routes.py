@@ -7,6 +7,7 @@ from chalice.app import Response
 from blog_shared.deps import request_scope
 from blog_shared.errors import NotFoundError, ThrottledError, UnauthenticatedError
 from blog_shared.http import ApiBlueprint, no_content
+from blog_shared.limits import client_address
 from blog_shared.openapi import doc
 from blog_shared.users import UserSchema
 
@@ -20,10 +21,13 @@ bp = ApiBlueprint(__name__)
 @bp.route("/user-auth", methods=["POST"])
 @doc("Log in: returns the user and an access token", body=LoginSchema, response=UserSchema, errors=(400, 401, 404, 429))
 def log_in() -> Response:
-    """``remember: true`` asks for a long-lived token (``REMEMBER_TOKEN_TTL``)."""
+    """``remember: true`` asks for a long-lived token (``REMEMBER_TOKEN_TTL``). Failed logins
+    slow down (429 with ``Retry-After``): 10 from one address in 15 minutes make that address
+    wait; an account failing from 3 or more addresses waits twice as long after each further
+    failure. Nobody is locked out: the reset link clears an account's failures."""
     with request_scope(bp) as scope:
         data = scope.body(LoginSchema)
-        result = store.attempt_login(scope.db, data["email"], data["password"])
+        result = store.attempt_login(scope.db, data["email"], data["password"], client_address(scope.request))
     return _answer(result, data["email"], data["remember"])
 
 
@@ -39,7 +43,7 @@ def log_in_legacy() -> Response:
     with request_scope(bp) as scope:
         email = scope.query(LegacyLoginQuerySchema)["email"]
         data = scope.body(LegacyLoginSchema)
-        result = store.attempt_login(scope.db, email, data["password"])
+        result = store.attempt_login(scope.db, email, data["password"], client_address(scope.request))
     return _answer(result, email, data["remember"])
 
 
@@ -53,8 +57,8 @@ def log_out() -> Response:
 
 def _answer(result: store.LoginResult, email: str, remember: bool) -> Response:
     """The token, or why not; called after the commit, so failed attempts are counted."""
-    if result.outcome == "locked":
-        raise ThrottledError("Too many failed logins for this account. Try again later.", result.retry_after)
+    if result.outcome == "throttled":
+        raise ThrottledError("Too many failed logins. Try again later, or reset your password.", result.retry_after)
     if result.outcome == "unknown_email":
         raise NotFoundError(f"No user with email {email}")
     if result.outcome == "wrong_password" or result.user is None:

@@ -100,6 +100,7 @@ def login() -> Response:
             "POST",
             "/user-auth",
             json={"email": email, "password": data.get("password", ""), "remember": remember},
+            client=me.address,
         )
         if answer.ok:
             me.log_in(answer.body["access_token"], answer.data, remember)
