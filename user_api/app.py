@@ -10,7 +10,7 @@ from chalicelib.mail.handlers import bp as mail_handlers
 from chalicelib.passwords.routes import bp as password_routes
 from chalicelib.users.routes import bp as user_routes
 
-check_at_startup()  # refuse to start with a missing or placeholder signing key
+check_at_startup(addresses=("PUBLIC_URL",))  # a real signing key; outside dev, https links in mail
 
 app = create_api("user-api")
 app.register_blueprint(user_routes)

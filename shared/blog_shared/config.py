@@ -7,10 +7,13 @@ misconfigured deployment fails loudly instead of signing tokens with "secret".
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 PLACEHOLDER_SECRETS = frozenset(
     {"", "secret", "changeme", "change-me", "change_me", "placeholder", "dev", "test", "jwt-secret"}
@@ -197,11 +200,39 @@ def require_signing_key(settings: Settings) -> None:
         )
 
 
-def check_at_startup() -> None:
+def require_public_addresses(settings: Settings, names: Iterable[str]) -> None:
+    """Outside dev, the addresses an app hands out or calls (``PUBLIC_URL`` in mail and OAuth
+    callbacks, the APIs the site calls) must be https and not this machine."""
+    if settings.is_dev:
+        return
+    values = {"PUBLIC_URL": settings.public_url, "USER_API_URL": settings.user_api_url}
+    values["POST_API_URL"] = settings.post_api_url
+    for name in names:
+        url = values[name]
+        host = (urlsplit(url).hostname or "").lower()
+        local = host in ("", "localhost") or host.endswith(".localhost") or _is_loopback(host)
+        if not url.startswith("https://") or local:
+            raise ConfigError(
+                f"{name} must be an https:// address of another machine outside the dev stage "
+                f"(stage {settings.stage!r}), got {url!r}."
+            )
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_at_startup(addresses: Iterable[str] = ()) -> None:
     """Called when an app is imported: refuse to serve with unusable settings (a bad number, a
-    missing or placeholder key outside dev). Skipped when the Chalice CLI imports the app to
-    build it. (The migration function signs nothing, so it does not call this.)"""
+    missing or placeholder key outside dev, ``addresses`` that are plain http or this machine
+    outside dev). Skipped when the Chalice CLI imports the app to build it. (The migration
+    function signs nothing, so it does not call this.)"""
     argv = sys.argv
     if len(argv) > 1 and os.path.basename(argv[0]) == "chalice" and argv[1] in _CHALICE_BUILD_COMMANDS:
         return
-    require_signing_key(get_settings())
+    settings = get_settings()
+    require_signing_key(settings)
+    require_public_addresses(settings, addresses)

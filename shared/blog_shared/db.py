@@ -16,6 +16,7 @@ import ssl
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import URL, create_engine, event, exc, make_url
@@ -69,34 +70,53 @@ def url_from_secret(secret: dict[str, Any], host: str | None = None) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def connect_args(timeout: float | None = 10) -> dict[str, Any]:
-    """The driver's options: a socket timeout (pg8000 applies it to every read, so None for
-    work that may run long), and TLS as ``DATABASE_TLS`` asks: ``off``,
-    ``require`` (encrypted; the server's certificate is not checked, as libpq's sslmode=require:
-    Aurora's certificates come from RDS's own authority) or ``verify`` (encrypted and checked
-    against the system's authorities, which sign an RDS Proxy's certificates)."""
-    args: dict[str, Any] = {"timeout": timeout}
+# The authorities of Amazon RDS (Aurora's certificates) and RDS Proxy, shipped with the code
+# (devtools/rds_ca.py writes it).
+RDS_CA_BUNDLE = Path(__file__).with_name("certs") / "rds-ca-bundle.pem"
+# libpq's sslmode values in a DATABASE_URL, as DATABASE_TLS modes (the others are refused:
+# "prefer" and "allow" fall back to plain text, "verify-ca" checks no host name).
+SSLMODES = {"disable": "off", "require": "require", "verify-full": "verify"}
+
+
+def connection(url: str, timeout: float | None = 10) -> tuple[str, dict[str, Any]]:
+    """The URL for the driver and its options: a socket timeout (pg8000 applies it to every
+    read, so None for work that may run long), and TLS as the URL's ``sslmode`` or else
+    ``DATABASE_TLS`` asks: ``off``; ``require`` (encrypted, the certificate not checked, as
+    libpq's sslmode=require); ``verify`` (sslmode=verify-full: encrypted, and the certificate
+    checked, host name included, against RDS's authorities and the system's)."""
+    parsed = make_url(url)
     mode = get_settings().database_tls
+    if "sslmode" in parsed.query:
+        sslmode = parsed.query["sslmode"]
+        if not isinstance(sslmode, str) or sslmode not in SSLMODES:
+            raise ConfigError(f"sslmode in DATABASE_URL must be one of {', '.join(SSLMODES)}, got {sslmode!r}")
+        mode = SSLMODES[sslmode]
+        url = parsed.difference_update_query(["sslmode"]).render_as_string(hide_password=False)
+    args: dict[str, Any] = {"timeout": timeout}
     if mode != "off":
         context = ssl.create_default_context()
         if mode == "require":
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
+        else:
+            context.load_verify_locations(cafile=str(RDS_CA_BUNDLE))
         args["ssl_context"] = context
-    return args
+    return url, args
 
 
 def get_engine() -> Engine:
     global _engine
     if _engine is None:
         settings = get_settings()
+        url, args = connection(database_url())
         _engine = create_engine(
-            database_url(),
+            url,
             pool_size=settings.db_pool_size,
             max_overflow=0,
             pool_recycle=300,
             pool_timeout=10,
-            connect_args=connect_args(),
+            hide_parameters=True,  # errors and logs show statements, never their values
+            connect_args=args,
         )
         event.listen(_engine, "checkout", _ping_if_idle)
         event.listen(_engine, "checkin", _mark_used)

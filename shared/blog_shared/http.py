@@ -17,6 +17,7 @@ import functools
 import json
 import logging
 import threading
+import traceback
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -129,10 +130,27 @@ def request_id(request: Request) -> str:
 UNEXPECTED_MESSAGE = "Something went wrong on our side; it has been logged."
 
 
-def unexpected_error(request: Request | None) -> Response:
-    """The answer to an exception nobody expected, logged with its traceback."""
+def log_failure(rid: str, error: BaseException) -> None:
+    """Log an unexpected exception with its traceback and the request id. A database error
+    is logged by its code and statement only: PostgreSQL's own message may quote the values
+    (an email in "Key (...)=(...) already exists"), which must not reach the logs."""
+    # SQLAlchemy's DBAPIError, told by its attributes (the site's artifact has no SQLAlchemy).
+    driver_error, statement = getattr(error, "orig", None), getattr(error, "statement", None)
+    if driver_error is not None and statement is not None:
+        details = driver_error.args[0] if driver_error.args else None
+        code = details.get("C", "") if isinstance(details, dict) else ""
+        frames = "".join(traceback.format_tb(error.__traceback__))
+        log.error(
+            "request %s failed: %s (SQLSTATE %s) in %s\n%s", rid, type(driver_error).__name__, code, statement, frames
+        )
+    else:
+        log.error("request %s failed", rid, exc_info=error)
+
+
+def unexpected_error(request: Request | None, error: BaseException) -> Response:
+    """The answer to an exception nobody expected, logged (see :func:`log_failure`)."""
     rid = request_id(request) if request is not None else uuid.uuid4().hex
-    log.exception("request %s failed", rid)
+    log_failure(rid, error)
     return Response(body={"status": "error", "message": UNEXPECTED_MESSAGE, "request_id": rid}, status_code=500)
 
 
@@ -148,8 +166,8 @@ def _answering_domain_errors(view: Callable[..., Any], blueprint: Blueprint) -> 
             return error_response(error)
         except ChaliceViewError:
             raise  # Chalice maps these to their statuses
-        except Exception:  # noqa: BLE001 - the last resort: logged, answered 500 in our envelope
-            return unexpected_error(blueprint.current_request)
+        except Exception as error:  # noqa: BLE001 - the last resort: logged, answered 500 in our envelope
+            return unexpected_error(blueprint.current_request, error)
 
     return answer
 

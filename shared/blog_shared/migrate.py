@@ -94,7 +94,8 @@ def handler(event: dict[str, Any], context: Any) -> None:
 def wait_for_database(url: str, seconds: float | None = None) -> None:
     """Connect until the database answers (for ``WAKE_SECONDS``): a paused Aurora takes 15 to
     30 s or more to resume."""
-    engine = create_engine(url, poolclass=NullPool, connect_args=db.connect_args(timeout=30))
+    plain_url, args = db.connection(url, timeout=30)
+    engine = create_engine(plain_url, poolclass=NullPool, connect_args=args)
     deadline = time.monotonic() + (WAKE_SECONDS if seconds is None else seconds)
     try:
         while True:
@@ -115,7 +116,8 @@ def revision_unknown_here(url: str) -> str | None:
     """The database's revision when this code's migrations do not know it (a newer release
     migrated it), else None."""
     known = {script.revision for script in ScriptDirectory.from_config(alembic_config(url)).walk_revisions()}
-    engine = create_engine(url, poolclass=NullPool, connect_args=db.connect_args())
+    plain_url, args = db.connection(url)
+    engine = create_engine(plain_url, poolclass=NullPool, connect_args=args)
     try:
         with engine.connect() as conn:
             current = MigrationContext.configure(conn).get_current_revision()

@@ -94,3 +94,23 @@ def test_tokens_are_bound_to_their_purpose(environ):
     with pytest.raises(tokens.TokenError):
         tokens.decode(issued.token, tokens.ACCESS)
     assert tokens.decode(issued.token, "password_reset").subject == "1"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://blog.example.com", "https://localhost", "https://127.0.0.1:8000", "https://[::1]", "https://a.localhost"],
+)
+def test_outside_dev_an_address_on_this_machine_or_in_plain_http_is_refused(environ, url):
+    environ.setenv("APP_STAGE", "prod")
+    environ.setenv("PUBLIC_URL", url)
+    with pytest.raises(ConfigError, match="PUBLIC_URL must be an https:// address"):
+        check_at_startup(addresses=("PUBLIC_URL",))
+    environ.setenv("PUBLIC_URL", "https://blog.example.com")
+    environ.setenv("USER_API_URL", url)
+    get_settings.cache_clear()
+    check_at_startup(addresses=("PUBLIC_URL",))  # each app checks the addresses it uses
+    with pytest.raises(ConfigError, match="USER_API_URL"):
+        check_at_startup(addresses=("PUBLIC_URL", "USER_API_URL"))
+    environ.setenv("APP_STAGE", "dev")
+    get_settings.cache_clear()
+    check_at_startup(addresses=("PUBLIC_URL", "USER_API_URL"))  # local development is plain http

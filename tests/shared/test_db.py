@@ -86,16 +86,69 @@ def test_database_tls_encrypts_and_verifies_as_asked(mode, verified, monkeypatch
     monkeypatch.setenv("APP_STAGE", "dev")
     reset_caches()
     try:
-        context = db.connect_args()["ssl_context"]
+        url, args = db.connection("postgresql+pg8000://u:p@db.example.com/blog")
+        context = args["ssl_context"]
         assert context.check_hostname is verified
         assert context.verify_mode == (ssl.CERT_REQUIRED if verified else ssl.CERT_NONE)
         monkeypatch.setenv("DATABASE_TLS", "off")
         reset_caches()
-        assert "ssl_context" not in db.connect_args()
+        assert "ssl_context" not in db.connection(url)[1]
         monkeypatch.setenv("DATABASE_TLS", "sometimes")
         reset_caches()
         with pytest.raises(ConfigError, match="DATABASE_TLS"):
-            db.connect_args()
+            db.connection(url)
+    finally:
+        monkeypatch.undo()
+
+
+def test_sslmode_verify_full_in_the_url_checks_against_the_shipped_rds_authorities(monkeypatch):
+    import ssl
+
+    from cryptography import x509
+
+    monkeypatch.setenv("APP_STAGE", "dev")
+    monkeypatch.setenv("DATABASE_TLS", "off")
+    reset_caches()
+    try:
+        url, args = db.connection("postgresql+pg8000://u:p%40ss@cluster.example.com:5432/blog?sslmode=verify-full")
+        assert url == "postgresql+pg8000://u:p%40ss@cluster.example.com:5432/blog"  # pg8000 takes no sslmode
+        context = args["ssl_context"]
+        assert context.check_hostname and context.verify_mode == ssl.CERT_REQUIRED
+        subjects = {str(ca["subject"]) for ca in context.get_ca_certs()}
+        assert any("Amazon RDS" in s for s in subjects) and any("Amazon Root CA" in s for s in subjects)
+        # The shipped bundle: RDS's current authorities, none expired.
+        bundle = db.RDS_CA_BUNDLE.read_bytes()
+        certificates = x509.load_pem_x509_certificates(bundle)
+        assert len(certificates) > 50
+        assert "ssl_context" not in db.connection("postgresql+pg8000://u@h/blog?sslmode=disable")[1]
+        for unsafe in ("prefer", "allow", "verify-ca", "bogus"):
+            with pytest.raises(ConfigError, match="sslmode"):
+                db.connection(f"postgresql+pg8000://u@h/blog?sslmode={unsafe}")
     finally:
         monkeypatch.undo()
         reset_caches()
+        reset_caches()
+
+
+def test_sql_values_never_reach_the_logs(posts, monkeypatch, caplog):
+    """The engine hides statement parameters, and an unexpected database error is logged by
+    its code and statement: PostgreSQL's own message, which may quote a value, is left out."""
+    import logging
+
+    from sqlalchemy import text as sql
+
+    from tests.helpers import app_module
+
+    store = app_module("post_api", "chalicelib.posts.store")
+    secret = "very.private.person@example.com"
+
+    def failing(db, *args, **kwargs):
+        db.execute(sql("SELECT CAST(:value AS integer)"), {"value": secret})
+
+    monkeypatch.setattr(store, "total_posts", failing)
+    with caplog.at_level(logging.DEBUG):
+        response = posts.get("/posts")
+    assert response.status_code == 500
+    logged = "\n".join(record.getMessage() + str(record.exc_info or "") for record in caplog.records)
+    assert "SQLSTATE 22P02" in logged and "SELECT CAST" in logged
+    assert secret not in logged and secret not in str(response.json_body)

@@ -142,6 +142,9 @@ def test_the_journey(running_stack: RunningStack):
     site = SiteVisitor(stack.site.url)
     home = site.get("/")
     assert home.status_code == 200 and "Hello from the stack" in home.text
+    # Outside dev: HSTS, and cookies only https can set for this very host.
+    assert home.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert "__Host-csrf=" in home.headers["Set-Cookie"] and "Secure" in home.headers["Set-Cookie"]
     links = set(re.findall(r'(?:href|src)="(/[^"]*)"', home.text))
     assert "/static/style.css" in {link.split("?")[0] for link in links}
     for link in sorted(links):

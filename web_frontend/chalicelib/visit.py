@@ -98,7 +98,7 @@ class Visit:
     # -- cookies -----------------------------------------------------------------------------
 
     def set_cookie(self, name: str, value: str, max_age: int | None) -> None:
-        parts = [f"{name}={value}", "Path=/", "HttpOnly", "SameSite=Lax"]
+        parts = [f"{cookie_name(name)}={value}", "Path=/", "HttpOnly", "SameSite=Lax"]
         if max_age is not None:
             parts.append(f"Max-Age={max_age}")
         if not get_settings().is_dev:
@@ -131,14 +131,27 @@ class _Current(threading.local):
 _current = _Current()
 
 
+HOST_PREFIX = "__Host-"
+
+
+def cookie_name(name: str) -> str:
+    """Outside local dev (plain http) every cookie is a ``__Host-`` cookie: the browser keeps
+    it only if it came over https for this very host, so no subdomain can set or shadow it."""
+    return name if get_settings().is_dev else HOST_PREFIX + name
+
+
 def _parse_cookies(request: Request) -> dict[str, str]:
+    """The request's cookies by their names in the code (``session``, ``csrf``, ...); outside
+    dev only their ``__Host-`` forms count."""
     jar: SimpleCookie = SimpleCookie()
     headers: Mapping[str, str] = request.headers or {}
     try:
         jar.load(headers.get("cookie", ""))
     except Exception:  # noqa: BLE001 - a malformed Cookie header means no cookies, not a 500
         return {}
-    return {name: morsel.value for name, morsel in jar.items()}
+    if get_settings().is_dev:
+        return {name: morsel.value for name, morsel in jar.items()}
+    return {name.removeprefix(HOST_PREFIX): m.value for name, m in jar.items() if name.startswith(HOST_PREFIX)}
 
 
 def _read_flashes(raw: str | None) -> list[tuple[str, str]]:

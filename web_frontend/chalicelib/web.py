@@ -22,7 +22,7 @@ from python_multipart import parse_form
 from python_multipart.multipart import Field, File
 
 from blog_shared.config import get_settings
-from blog_shared.http import new_app, request_id
+from blog_shared.http import log_failure, new_app, request_id
 
 from . import visit as visits
 from .api import ApiResponse, ServiceUnavailableError
@@ -262,6 +262,8 @@ def _security_headers(response: Response) -> None:
             "Referrer-Policy": "strict-origin-when-cross-origin",
         }
     )
+    if not settings.is_dev:  # served over https only (local dev is plain http)
+        response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
 
 
 def _error_page(status: int, message: str | None = None, reference: str | None = None) -> Response:
@@ -306,8 +308,8 @@ def _handle(event: Any, get_response: Callable[[Any], Response]) -> Response:
     except ServiceUnavailableError as error:
         log.warning("request %s: %s", rid, error)
         response = _error_page(503)
-    except Exception:
-        log.exception("request %s failed", rid)
+    except Exception as error:  # noqa: BLE001 - the last resort (a cookie no check foresaw): logged, our 500 page
+        log_failure(rid, error)
         response = _error_page(500, reference=rid)
     cookies = visit.outgoing_cookies()
     if cookies:

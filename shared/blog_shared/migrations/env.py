@@ -4,8 +4,8 @@ by ``blog_shared.migrate``)."""
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+from blog_shared import db
 from blog_shared.config import get_settings
-from blog_shared.db import connect_args
 from blog_shared.models import Base
 
 config = context.config
@@ -22,7 +22,8 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
     # No socket timeout: a migration may take longer than a request (statement_timeout bounds it).
-    engine = create_engine(url, poolclass=pool.NullPool, connect_args=connect_args(timeout=None))
+    url, args = db.connection(url, timeout=None)
+    engine = create_engine(url, poolclass=pool.NullPool, connect_args=args)
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata)
         with context.begin_transaction():

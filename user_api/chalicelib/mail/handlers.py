@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 # Lambda imports this module directly (the handlers' functions are not in app.py).
-check_at_startup()
+check_at_startup(addresses=("PUBLIC_URL",))  # the links in mail
 log = logging.getLogger("blog.mail")
 log.setLevel(logging.INFO)  # Lambda's default is WARNING: keep a line per mail sent
 bp = Blueprint(__name__)
