@@ -356,12 +356,17 @@ def assert_documents_every_route(api, app) -> None:
 
 
 def start_oauth(browser, provider: str, next_page: str = "") -> dict[str, str]:
+    """Start a sign-in and play the visit to the provider (which records its PKCE challenge);
+    returns the authorization request's parameters."""
     response = browser.get(f"/login/{provider}" + (f"?next={next_page}" if next_page else ""))
     assert response.status_code == 303
-    query = {k: v[0] for k, v in parse_qs(urlsplit(response.headers["Location"]).query).items()}
+    location = response.headers["Location"]
+    query = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
     assert query["client_id"] == fake_oauth.CLIENT_ID
     assert query["redirect_uri"] == f"http://blog.test/login/{provider}/callback"
     assert len(query["state"]) > 20
+    assert query["code_challenge_method"] == "S256" and len(query["code_challenge"]) == 43
+    assert requests.get(location, allow_redirects=False, timeout=10).status_code == 302
     return query
 
 

@@ -38,9 +38,11 @@ class OAuthProvider:
     client_secret: str
     authorize_url: str
     token_url: str
-    profile_url: str
-    emails_url: str | None
     scope: str
+    profile_url: str | None = None  # GitHub: the user and their addresses
+    emails_url: str | None = None
+    jwks_url: str | None = None  # OpenID Connect (Google): the keys and issuers of its ID tokens
+    issuers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -173,8 +175,12 @@ def _oauth_providers(env: os._Environ[str] | dict[str, str]) -> tuple[OAuthProvi
                 client_secret=env.get("GOOGLE_CLIENT_SECRET", ""),
                 authorize_url=env.get("GOOGLE_AUTH_URL", "https://accounts.google.com/o/oauth2/v2/auth"),
                 token_url=env.get("GOOGLE_TOKEN_URL", "https://oauth2.googleapis.com/token"),
-                profile_url=env.get("GOOGLE_USERINFO_URL", "https://openidconnect.googleapis.com/v1/userinfo"),
-                emails_url=None,
+                jwks_url=env.get("GOOGLE_JWKS_URL", "https://www.googleapis.com/oauth2/v3/certs"),
+                issuers=(
+                    (env["GOOGLE_ISSUER"],)
+                    if env.get("GOOGLE_ISSUER")
+                    else ("https://accounts.google.com", "accounts.google.com")
+                ),
                 scope="openid email profile",
             )
         )

@@ -39,7 +39,8 @@ DEFAULTED = {
     "GOOGLE_CLIENT_SECRET": "as GOOGLE_CLIENT_ID",
     "GOOGLE_AUTH_URL": "Google's own",
     "GOOGLE_TOKEN_URL": "Google's own",
-    "GOOGLE_USERINFO_URL": "Google's own",
+    "GOOGLE_JWKS_URL": "Google's own",
+    "GOOGLE_ISSUER": "Google's own",
 }
 DATABASE = {"DATABASE_SECRET_ARN", "DATABASE_HOST", "DATABASE_TLS"}
 # What each function must be given, by the app its code comes from.

@@ -49,3 +49,26 @@ def test_bad_codes_and_unverified_emails_are_refused(browser):
 
 def test_unknown_provider_is_404(browser):
     assert browser.get("/login/myspace").status_code == 404
+
+
+@pytest.mark.parametrize("provider", ["github", "google"])
+def test_a_code_is_only_exchanged_by_the_browser_that_asked_for_it(browser, second_browser, provider):
+    """PKCE: the verifier lives in the state cookie of the browser that started the sign-in.
+    An attacker who gets a victim's code, and starts a sign-in of their own, cannot use it."""
+    attacker = start_oauth(second_browser, provider)  # the attacker's own sign-in, its own verifier
+    start_oauth(browser, provider)  # the victim's: the code the provider hands out is bound to it
+    second_browser.get(f"/login/{provider}/callback?code={fake_oauth.GOOD_CODE}&state={attacker['state']}")
+    assert "session" not in second_browser.cookies
+    second_browser.follow_redirect()
+    assert "did not work" in second_browser.text()
+
+
+@pytest.mark.parametrize("fault", fake_oauth.ID_TOKEN_FAULTS)
+def test_googles_id_token_is_verified(browser, fault):
+    """Signature against Google's published keys, issuer, audience, expiry and our nonce."""
+    assert "nonce" in start_oauth(browser, "google")
+    query = start_oauth(browser, "google")
+    browser.get(f"/login/google/callback?code=id-{fault}&state={query['state']}")
+    assert "session" not in browser.cookies, fault
+    browser.follow_redirect()
+    assert "did not work" in browser.text()

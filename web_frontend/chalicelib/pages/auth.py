@@ -28,9 +28,9 @@ def oauth_start(provider: str) -> Response:
         raise PageError(404, "That sign-in method is not available.")
     me = visit.current()
     next_page = safe_next(query_params(bp.current_request).get("next"), default="/")
-    state, cookie = oauth.new_state(chosen, next_page)
+    attempt, cookie = oauth.new_attempt(chosen, next_page)
     me.set_cookie(oauth.STATE_COOKIE, cookie, oauth.STATE_SECONDS)
-    return Response(body="", status_code=303, headers={"Location": oauth.authorization_url(chosen, state)})
+    return Response(body="", status_code=303, headers={"Location": oauth.authorization_url(chosen, attempt)})
 
 
 @bp.route("/login/{provider}/callback", methods=["GET"])
@@ -42,10 +42,10 @@ def oauth_callback(provider: str) -> Response:
     query = query_params(bp.current_request)
     me.set_cookie(oauth.STATE_COOKIE, "", 0)  # a state is good for one try
     try:
-        next_page = oauth.check_state(chosen, me.cookies.get(oauth.STATE_COOKIE), query.get("state"))
+        attempt = oauth.check_state(chosen, me.cookies.get(oauth.STATE_COOKIE), query.get("state"))
         if query.get("error") or not query.get("code"):
             raise oauth.OAuthError(query.get("error") or "no code")
-        email, hint = oauth.verified_identity(chosen, query["code"])
+        email, hint = oauth.verified_identity(chosen, query["code"], attempt)
     except oauth.OAuthError as error:
         log.info("%s sign-in refused: %s", provider, error)
         return redirect("/login", f"Signing in with {provider.capitalize()} did not work. Please try again.", "danger")
@@ -53,7 +53,7 @@ def oauth_callback(provider: str) -> Response:
     if not answer.ok:
         return redirect("/login", answer.message, "danger")
     me.log_in(answer.body["access_token"], answer.data, remember=False)
-    return redirect(safe_next(next_page), "You have been logged in!", "success")
+    return redirect(safe_next(attempt.next_page), "You have been logged in!", "success")
 
 
 @bp.route("/register", methods=["GET", "POST"], content_types=PAGE_TYPES)
