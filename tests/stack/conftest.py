@@ -34,6 +34,7 @@ class RunningStack:
     queue_arn: str
     database_url: str
     bucket: str
+    public_url: str = ""  # the distribution's https address (served locally by ``site``)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def api(self, name: str) -> str:
@@ -130,19 +131,16 @@ def running_stack(
     }
     local_hosts[f"https://{site_host}"] = site.url
 
-    def localised(value: str) -> str:
-        for remote, local in local_hosts.items():
-            value = value.replace(remote, local)
-        return value
-
     functions: dict[str, Function] = {}
     for logical, resource in template["Resources"].items():
         if resource["Type"] != "AWS::Serverless::Function":
             continue
         properties = resource["Properties"]
         variables = resolver.value(properties["Environment"]["Variables"])
-        environment = lambda_environment({k: localised(v) for k, v in variables.items()}, endpoint)
-        functions[logical] = Function(logical, build / properties["CodeUri"], properties["Handler"], environment, work)
+        environment = lambda_environment(variables, endpoint)
+        functions[logical] = Function(
+            logical, build / properties["CodeUri"], properties["Handler"], environment, work, hosts=local_hosts
+        )
     # Each API integrates the function whose name its routes invoke.
     for name, gateway in gateways.items():
         [uri] = {
@@ -157,7 +155,17 @@ def running_stack(
         ]
         gateway.function = functions[target]
     running = RunningStack(
-        template, resolver, functions, gateways, site, endpoint, queue_url, queue_arn, stack_database, bucket
+        template,
+        resolver,
+        functions,
+        gateways,
+        site,
+        endpoint,
+        queue_url,
+        queue_arn,
+        stack_database,
+        bucket,
+        public_url=f"https://{site_host}",
     )
     yield running
     for function in functions.values():

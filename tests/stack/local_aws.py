@@ -33,10 +33,24 @@ import requests
 
 from devtools.coldstart import runtime_libraries
 
-# Lambda's Python runtime: reads one JSON event per line, answers one JSON line.
+# Lambda's Python runtime: reads one JSON event per line, answers one JSON line. The
+# network of the stack: the https addresses of its APIs and distribution (argv[4]) reach
+# their local stand-ins, as DNS and TLS would on AWS (the function's settings stay as the
+# template wires them).
 RUNTIME = r"""
 import importlib, json, sys, traceback
 sys.path[:0] = [sys.argv[1], sys.argv[2]]
+hosts = json.loads(sys.argv[4])
+if hosts:
+    import requests.adapters
+    send = requests.adapters.HTTPAdapter.send
+    def routed(self, request, **kwargs):
+        for remote, local in hosts.items():
+            if request.url.startswith(remote + "/") or request.url == remote:
+                request.url = local + request.url[len(remote):]
+                break
+        return send(self, request, **kwargs)
+    requests.adapters.HTTPAdapter.send = routed
 module_name, _, attribute = sys.argv[3].rpartition(".")
 handler = getattr(importlib.import_module(module_name), attribute)
 out = sys.stdout
@@ -57,7 +71,15 @@ class FunctionError(RuntimeError):
 
 
 class Function:
-    def __init__(self, name: str, artifact: Path, handler: str, environment: dict[str, str], work: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        artifact: Path,
+        handler: str,
+        environment: dict[str, str],
+        work: Path,
+        hosts: dict[str, str] | None = None,
+    ) -> None:
         self.name = name
         folder = work / name
         with zipfile.ZipFile(artifact) as archive:
@@ -65,7 +87,16 @@ class Function:
         self.log = open(work / f"{name}.log", "w")  # noqa: SIM115 - closed in stop()
         self.environment = environment
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-c", RUNTIME, str(folder), str(runtime_libraries(work / "runtime")), handler],
+            [
+                sys.executable,
+                "-I",
+                "-c",
+                RUNTIME,
+                str(folder),
+                str(runtime_libraries(work / "runtime")),
+                handler,
+                json.dumps(hosts or {}),
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.log,

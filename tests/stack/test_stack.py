@@ -61,8 +61,9 @@ def test_every_function_starts_from_its_artifact_with_the_template_environment(r
         "MigrateFunction",
     }
     web = running_stack.functions["WebFunction"].environment
-    assert web["USER_API_URL"] == running_stack.api("UserApi")
-    assert web["PUBLIC_URL"] == running_stack.site.url
+    # The APIs' own https addresses (the stack's network routes them to the local gateways).
+    assert re.fullmatch(r"https://userapi\w+\.execute-api\.us-east-1\.amazonaws\.com/api", web["USER_API_URL"])
+    assert web["PUBLIC_URL"] == running_stack.public_url
     assert "DATABASE_SECRET_ARN" not in web  # the site never talks to PostgreSQL
     user_api = running_stack.functions["UserApiFunction"].environment
     assert user_api["DATABASE_SECRET_ARN"].startswith("arn:aws:secretsmanager:")
@@ -134,7 +135,7 @@ def test_the_journey(running_stack: RunningStack):
 
     [like_mail] = deliver_mail(1)
     assert parseaddr(like_mail.to)[1] == "ann@example.com" and like_mail.subject == "Someone Liked Your Post!"
-    assert any(link.startswith(f"{stack.site.url}/posts/{post_id}") for link in like_mail.links)
+    assert any(link.startswith(f"{stack.public_url}/posts/{post_id}") for link in like_mail.links)
     # The schedule's sweeper finds nothing left to queue.
     assert stack.functions["RepublishStalledMailFunction"].invoke(schedule_event()) is None
 
@@ -180,7 +181,7 @@ def test_the_journey(running_stack: RunningStack):
     )
     assert updated.status_code == 303, updated.text
     [avatar] = set(re.findall(r'src="([^"]*/avatars/[^"]+)"', site.get("/account").text))
-    assert avatar.startswith(f"{stack.site.url}/avatars/")
-    image = site.get(avatar.removeprefix(stack.site.url))
+    assert avatar.startswith(f"{stack.public_url}/avatars/")
+    image = site.get(avatar.removeprefix(stack.public_url))
     assert image.status_code == 200 and image.headers["Content-Type"] == "image/jpeg"
     assert Image.open(io.BytesIO(image.content)).size[0] <= 300
