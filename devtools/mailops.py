@@ -21,8 +21,9 @@ import os
 import sys
 from typing import Any
 
-from sqlalchemy import create_engine, select, update
+from sqlalchemy import create_engine, func, select, update
 
+from blog_shared.db import connection
 from blog_shared.models import OutboxMail, User
 from devtools import aws, pg
 from devtools.deploy import stack_name
@@ -72,14 +73,15 @@ def redrive(sqs: Any, dlq_url: str) -> int:
 def failed_mail(database_url: str, retry: bool) -> list[dict[str, Any]]:
     """The mail SES refused for good, newest first; with ``retry``, marked to be queued again
     by the next sweep (the scheduled function), which sends each once."""
-    engine = create_engine(database_url)
+    url, args = connection(database_url)  # sslmode and DATABASE_TLS as the apps apply them
+    engine = create_engine(url, connect_args=args)
     try:
         with engine.begin() as conn:
             rows = conn.execute(
                 select(
                     OutboxMail.id,
                     OutboxMail.kind,
-                    User.email,
+                    func.coalesce(OutboxMail.data["to"].astext, User.email).label("email"),
                     OutboxMail.created_at,
                     OutboxMail.failed_at,
                     OutboxMail.last_error,

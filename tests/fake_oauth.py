@@ -28,7 +28,7 @@ UNVERIFIED_CODE = "unverified-code"
 ISSUER = "https://accounts.google.test"
 KEY_ID = "fake-key-1"
 # Codes whose ID token is wrong in one way each (Google only).
-ID_TOKEN_FAULTS = ("bad-audience", "bad-issuer", "bad-nonce", "expired", "bad-signature", "unknown-key")
+ID_TOKEN_FAULTS = ("bad-audience", "bad-issuer", "bad-nonce", "expired", "bad-signature", "unknown-key", "bad-at-hash")
 
 _KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 _OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -49,7 +49,13 @@ def _public_jwk() -> dict[str, Any]:
 _authorized: dict[str, tuple[str, str]] = {}
 
 
-def _id_token(code: str, nonce: str) -> str:
+def _at_hash(access_token: str) -> str:
+    """OpenID Connect's at_hash: the left half of the access token's SHA-256, base64url."""
+    digest = hashlib.sha256(access_token.encode()).digest()
+    return base64.urlsafe_b64encode(digest[: len(digest) // 2]).decode().rstrip("=")
+
+
+def _id_token(code: str, nonce: str, access_token: str) -> str:
     now = int(time.time())
     claims = {
         "iss": ISSUER,
@@ -61,6 +67,7 @@ def _id_token(code: str, nonce: str) -> str:
         "email": "gina@example.com",
         "email_verified": code != UNVERIFIED_CODE,
         "given_name": "Gina",
+        "at_hash": _at_hash(access_token),  # Google always sends it with an access token
     }
     fault = code.removeprefix("id-")
     key, kid = _pem(_KEY), KEY_ID
@@ -76,6 +83,8 @@ def _id_token(code: str, nonce: str) -> str:
         key = _pem(_OTHER_KEY)
     elif fault == "unknown-key":
         kid = "never-published"
+    elif fault == "bad-at-hash":
+        claims["at_hash"] = _at_hash("another access token")
     return jwt.encode(claims, key.decode(), algorithm="RS256", headers={"kid": kid})
 
 
@@ -108,7 +117,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(400, {"error": "invalid_grant", "error_description": "PKCE verification failed"})
         grant: dict[str, Any] = {"access_token": f"token-for-{code}", "token_type": "bearer"}
         if self.path.startswith("/google/"):
-            grant["id_token"] = _id_token(code, nonce)
+            grant["id_token"] = _id_token(code, nonce, grant["access_token"])
         return self._send(200, grant)
 
     def do_GET(self) -> None:

@@ -117,7 +117,8 @@ def change_token(user: dict[str, Any], change: Any) -> str:
     answer to the PUT that asked for it)."""
     fingerprint = tokens.email_fingerprint(user["email"])
     new = change.json_body["email_pending"]
-    return tokens.issue(user["id"], tokens.EMAIL_CHANGE, tokens.EMAIL_CHANGE_TTL, new=new, em=fingerprint).token
+    ttl = tokens.EMAIL_CHANGE_TTL
+    return tokens.issue(user["id"], tokens.EMAIL_CHANGE, ttl, new=new, em=fingerprint, ver=1).token
 
 
 class MailFlow:

@@ -13,7 +13,7 @@ refused before or after anything else.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from . import limits, tokens
 from .auth import TOKEN_REQUIRED, authenticate
 from .db import transaction
-from .errors import InvalidError, UnauthenticatedError
+from .errors import DomainError, InvalidError, UnauthenticatedError
 from .http import read_json
 from .models import User
 from .text import text_problem
@@ -38,6 +38,13 @@ class RequestScope:
         self.request = request
         self.db = db
         self._caller: Any = _UNKNOWN
+        self._after_failure: list[Callable[[Session], None]] = []
+
+    def on_failure(self, record: Callable[[Session], None]) -> None:
+        """Have ``record`` run in a transaction of its own if the request fails (its own
+        transaction is rolled back): what a refused request must still leave behind, such
+        as a failed password check or a rate-limit hit."""
+        self._after_failure.append(record)
 
     def _authenticated(self) -> tuple[User, tokens.Claims] | None:
         if self._caller is _UNKNOWN:
@@ -68,9 +75,11 @@ class RequestScope:
         return found
 
     def limit(self, rule: limits.Rule, account: str | int | None = None) -> None:
-        """Count this request against ``rule`` for its client address (and ``account``);
-        refused (429) over the limit."""
-        limits.hit(self.db, rule, limits.client_address(self.request), account)
+        """Count this request against ``rule`` for its client address (and ``account``),
+        whether it then succeeds or not; refused (429) over the limit."""
+        address = limits.client_address(self.request)
+        self.on_failure(lambda db: limits.hit(db, rule, address, account, check=False))
+        limits.hit(self.db, rule, address, account)
 
     def body(self, schema: type[Schema]) -> dict[str, Any]:
         """The JSON body, validated by ``schema``."""
@@ -91,5 +100,14 @@ def request_scope(bp: Blueprint) -> Iterator[RequestScope]:
     """The current request of ``bp`` with a session in one transaction: committed when the
     block ends, rolled back when it raises."""
     request = bp.current_request
-    with transaction() as db:
-        yield RequestScope(request, db)
+    scope: RequestScope | None = None
+    try:
+        with transaction() as db:
+            scope = RequestScope(request, db)
+            yield scope
+    except DomainError:
+        if scope is not None and scope._after_failure:
+            with transaction() as db:  # the request's connection is back in the pool by now
+                for record in scope._after_failure:
+                    record(db)
+        raise

@@ -91,17 +91,17 @@ _HIT = _upsert.on_conflict_do_update(
 ).returning(_hits.c.hits, _hits.c.window_end, literal_column("now()", DateTime(timezone=True)))
 
 
-def hit(db: Session, rule: Rule, address: str, account: str | int | None = None) -> None:
+def hit(db: Session, rule: Rule, address: str, account: str | int | None = None, check: bool = True) -> None:
     """Count one request of ``rule``'s action from ``address`` (and for ``account``); raises
-    ThrottledError when either count is over its limit. Counted in the request's transaction:
-    a request that fails is not counted."""
+    ThrottledError when either count is over its limit (unless ``check`` is False: counting a
+    request that failed, see ``RequestScope.limit``)."""
     scale = get_settings().rate_limit_scale
     counts = [(f"{rule.action}:addr:{address}", rule.per_address)]
     if account is not None and rule.per_account is not None:
         counts.append((f"{rule.action}:account:{account}", rule.per_account))
     for key, limit in counts:
         hits, window_end, now = db.execute(_HIT, {"key": key[:200], "window": rule.window}).one()
-        if hits > limit * scale:
+        if check and hits > limit * scale:
             raise ThrottledError(rule.message, retry_after=max(1, int((window_end - now).total_seconds()) + 1))
 
 

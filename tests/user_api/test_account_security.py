@@ -6,9 +6,10 @@ address before notification mail goes to it."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from blog_shared import limits, tokens
-from tests.helpers import PASSWORD, write_post
+from tests.helpers import PASSWORD, app_module, write_post
 
 pytestmark = pytest.mark.slow
 
@@ -58,7 +59,9 @@ def test_a_new_address_takes_effect_from_its_link_and_the_old_one_can_undo_it(us
     assert users.get("/users?email=ann@example.com", token=token).status_code == 401  # the session ended
     fresh = users.login("ann@example.com")
     assert users.get("/users?email=ann@example.com", token=fresh).json_body["data"]["email"] == "ann@example.com"
-    assert users.post("/email-change/undo", {"token": link(notice, "undo_email_change")}).status_code == 400
+    # Used again (only the old address has it), it changes nothing more.
+    assert users.post("/email-change/undo", {"token": link(notice, "undo_email_change")}).status_code == 200
+    assert users.login("ann@example.com")
 
 
 def test_an_account_made_with_a_provider_sets_its_first_password_only_by_the_reset_link(users):
@@ -100,3 +103,60 @@ def test_a_damaged_link_is_a_400(users, token):
     for path in ("/email-confirmation", "/email-change/undo"):
         answer = users.post(path, {"token": token})
         assert answer.status_code == 400 and answer.json_body["status"] == "fail"
+
+
+def change_address(users, mail_flow, user: dict, token: str, new: str) -> str:
+    """Ask for ``new`` and confirm it from its mail; returns the undo link's token the old
+    address got."""
+    old = users.get("/users?email=" + user["email"], token=token).json_body["data"]["email"]
+    asked = users.put(f"/users/{user['id']}", {"email": new, "current_password": PASSWORD}, token=token)
+    assert asked.status_code == 200, asked.json_body
+    [confirm_mail] = mails_to(mail_flow, new)
+    assert users.post("/email-confirmation", {"token": link(confirm_mail, "confirm_email")}).status_code == 200
+    [notice] = [m for m in mails_to(mail_flow, old) if "changed" in m.subject]
+    user["email"] = new
+    return link(notice, "undo_email_change")
+
+
+def test_an_undone_change_cannot_be_confirmed_again_and_a_second_change_keeps_the_first_undo(users, mail_flow):
+    ann, token = users.register_and_login("ann")
+    mail_flow.deliver()
+    # Someone with ann's password changes her address twice; her first undo link still works.
+    undo_first = change_address(users, mail_flow, ann, token, "thief1@example.com")
+    [confirm_again] = [m for m in mail_flow.sent() if "thief1@example.com" in m.to]
+    change_address(users, mail_flow, ann, token, "thief2@example.com")
+    assert users.post("/email-change/undo", {"token": undo_first}).status_code == 200
+    assert users.login("ann@example.com")
+    # The change link that was used cannot take the address away again after the undo.
+    replay = users.post("/email-confirmation", {"token": link(confirm_again, "confirm_email")})
+    assert replay.status_code == 400
+
+
+def test_the_current_password_cannot_be_guessed_faster_than_a_login(users, database_url):
+    ann, stolen = users.register_and_login("ann")
+    store = app_module("user_api", "chalicelib.auth.store")
+    for n in range(store.ADDRESS_FAILURES):
+        body = {"password": "thief's password", "current_password": f"guess {n}"}
+        assert users.put(f"/users/{ann['id']}", body, token=stolen).status_code == 400
+    body = {"password": "thief's password", "current_password": PASSWORD}
+    throttled = users.put(f"/users/{ann['id']}", body, token=stolen)
+    assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) >= 1
+    engine = create_engine(database_url)
+    with engine.connect() as conn:  # counted though each request failed
+        failures = conn.execute(text("SELECT count(*) FROM login_attempts WHERE email = 'ann@example.com'"))
+        assert failures.scalar_one() == store.ADDRESS_FAILURES
+    engine.dispose()
+
+
+@pytest.mark.parametrize("purpose", ["reset", "unsubscribe", "undo-as-confirm"])
+def test_a_token_made_for_another_purpose_is_not_a_confirmation(users, purpose):
+    ann = users.register("ann", confirm=False)
+    fingerprint = tokens.email_fingerprint(ann["email"])
+    made = {
+        "reset": tokens.issue(ann["id"], tokens.PASSWORD_RESET, 60, ver=1, em=fingerprint),
+        "unsubscribe": tokens.issue(ann["id"], tokens.UNSUBSCRIBE, 60),
+        "undo-as-confirm": tokens.issue(ann["id"], tokens.EMAIL_UNDO, 60, old="x@example.com"),
+    }[purpose].token
+    assert users.post("/email-confirmation", {"token": made}).status_code == 400
+    if purpose != "undo-as-confirm":
+        assert users.post("/email-change/undo", {"token": made}).status_code == 400

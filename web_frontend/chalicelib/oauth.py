@@ -133,7 +133,7 @@ def verified_identity(provider: OAuthProvider, code: str, attempt: Attempt) -> t
         if not isinstance(grant, dict):
             raise OAuthError("no grant")
         if provider.jwks_url:  # Google: the ID token says who it is
-            claims = id_token_claims(provider, grant.get("id_token"), attempt.nonce)
+            claims = id_token_claims(provider, grant.get("id_token"), attempt.nonce, grant.get("access_token"))
             email = claims.get("email") if claims.get("email_verified") is True else None
             hint = claims.get("given_name") or claims.get("name") or str(email or "").split("@")[0]
         else:  # GitHub: the primary, verified address
@@ -176,10 +176,10 @@ def _key(keys: dict[str, Any], kid: Any) -> dict[str, Any] | None:
     return next((key for key in keys["keys"] if isinstance(key, dict) and kid and key.get("kid") == kid), None)
 
 
-def id_token_claims(provider: OAuthProvider, id_token: Any, nonce: str) -> dict[str, Any]:
+def id_token_claims(provider: OAuthProvider, id_token: Any, nonce: str, access_token: Any) -> dict[str, Any]:
     """The claims of an OpenID Connect ID token, verified: signature (the provider's keys,
-    fetched again once when the token names a key not seen yet), issuer, audience, expiry and
-    our nonce."""
+    fetched again once when the token names a key not seen yet), issuer, audience, expiry, our
+    nonce, and ``at_hash`` against the access token it came with."""
     if not isinstance(id_token, str) or not id_token.isascii() or len(id_token) > 8192:
         raise OAuthError("no ID token")
     try:
@@ -192,6 +192,7 @@ def id_token_claims(provider: OAuthProvider, id_token: Any, nonce: str) -> dict[
             key,
             algorithms=ID_TOKEN_ALGORITHMS,
             audience=provider.client_id,
+            access_token=access_token if isinstance(access_token, str) else None,
             options={"require_exp": True, "require_iat": True, "require_aud": True, "require_iss": True},
         )
     except JWTError as error:

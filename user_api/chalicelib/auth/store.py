@@ -44,6 +44,9 @@ def attempt_login(db: Session, email: str, password: str, client: str) -> LoginR
     raises, so that the failure it records is committed even though the request fails."""
     now = datetime.now(UTC)
     since = now - FAILURE_WINDOW
+    # Serialise attempts from one address (then, below, on one account: always in that
+    # order), so parallel guesses cannot all read a count below the limit.
+    db.execute(select(func.pg_advisory_xact_lock(func.hashtext("address:" + client))))
     from_address, oldest = db.execute(
         select(func.count(), func.min(LoginAttempt.attempted_at)).where(
             LoginAttempt.client == client, LoginAttempt.attempted_at > since
@@ -73,6 +76,11 @@ def attempt_login(db: Session, email: str, password: str, client: str) -> LoginR
         return LoginResult(user, "ok")
     db.add(LoginAttempt(email=key, client=client, attempted_at=now))
     return LoginResult(None, "unknown_email" if user is None else "wrong_password")
+
+
+def record_failure(db: Session, key: str, client: str) -> None:
+    """Count a failed password check made outside a login (see ``users.routes``)."""
+    db.add(LoginAttempt(email=key, client=client, attempted_at=datetime.now(UTC)))
 
 
 def sweep_stale(db: Session) -> int:

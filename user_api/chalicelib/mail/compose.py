@@ -123,12 +123,21 @@ def _context(db: Session, outbox: OutboxMail, recipient: User) -> dict[str, Any]
     if outbox.kind == mail.EMAIL_CHANGE:
         # Good while the account keeps the address it had when the change was asked for.
         new = outbox.data["to"]
-        change = tokens.issue(recipient.id, tokens.EMAIL_CHANGE, tokens.EMAIL_CHANGE_TTL, new=new, em=fingerprint)
+        change = tokens.issue(
+            recipient.id,
+            tokens.EMAIL_CHANGE,
+            tokens.EMAIL_CHANGE_TTL,
+            new=new,
+            em=fingerprint,
+            ver=recipient.session_version,
+        )
         context.update(new_email=new, confirm_url=f"{site}/confirm_email/{change.token}")
         return context
     if outbox.kind == mail.EMAIL_CHANGED:
         old = outbox.data["to"]
-        undo = tokens.issue(recipient.id, tokens.EMAIL_UNDO, tokens.EMAIL_UNDO_TTL, old=old, em=fingerprint)
+        # Not bound to the current address: a further change (by whoever made this one) must
+        # not take the old address's way back.
+        undo = tokens.issue(recipient.id, tokens.EMAIL_UNDO, tokens.EMAIL_UNDO_TTL, old=old)
         context.update(old_email=old, undo_url=f"{site}/undo_email_change/{undo.token}")
         return context
     # A notification: only to a confirmed address, skipped when the recipient unsubscribed

@@ -125,7 +125,8 @@ def send(message: EmailMessage) -> None:
         except ClientError as error:
             code = str(error.response.get("Error", {}).get("Code", ""))
             if code in REFUSED:
-                raise MailRefusedError(f"{code}: {error.response['Error'].get('Message', '')}") from error
+                # The code only: SES's message names the addresses, which stay out of logs.
+                raise MailRefusedError(f"SES refused the message: {code}") from error
             if code not in THROTTLED or backoff is None:
                 raise
             log.info("SES throttled a send; trying again in about %.1f s", backoff)

@@ -10,6 +10,7 @@ from blog_shared.http import ApiBlueprint, success
 from blog_shared.openapi import doc
 from blog_shared.users import UserSchema, user_json
 
+from ..users.emails import login_key
 from . import store
 from .schemas import ResetPasswordSchema, ResetRequestSchema, ResetTokenSchema
 
@@ -26,7 +27,7 @@ def request_reset() -> Response:
     an hour for one address and 10 from one client (429 with Retry-After)."""
     with request_scope(bp) as scope:
         email = scope.body(ResetRequestSchema)["email"]
-        scope.limit(limits.PASSWORD_RESET, account=email.strip().lower())
+        scope.limit(limits.PASSWORD_RESET, account=login_key(email) or email.strip().lower())
         store.request_reset(scope.db, email)
     return success(None, status=202, message=SENT)
 

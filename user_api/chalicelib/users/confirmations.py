@@ -15,14 +15,15 @@ from blog_shared.errors import InvalidError
 from blog_shared.models import LoginAttempt, User
 from blog_shared.users import canonical_email
 
-from .store import EMAIL_TAKEN
+from .store import EMAIL_TAKEN, flush_unique
 
 INVALID_LINK = "This link is not valid (or not any more)."
 
 
 def _user_of(db: Session, token: str, purposes: tuple[str, ...]) -> tuple[User, str, dict[str, Any]]:
     """The user a link's token names, locked, its purpose and its claims; refused unless it
-    verifies and was made for the account's current address."""
+    verifies and, but for an undo link, was made for the account's current address (and a
+    change link also since the last password change or undo: ``ver``)."""
     for purpose in purposes:
         try:
             claims = tokens.decode(token, purpose)
@@ -33,7 +34,11 @@ def _user_of(db: Session, token: str, purposes: tuple[str, ...]) -> tuple[User, 
     else:
         raise InvalidError.field("token", INVALID_LINK)
     user = db.scalar(select(User).where(User.id == user_id).with_for_update())
-    if user is None or claims.extra.get("em") != tokens.email_fingerprint(user.email):
+    if user is None:
+        raise InvalidError.field("token", INVALID_LINK)
+    if purpose != tokens.EMAIL_UNDO and claims.extra.get("em") != tokens.email_fingerprint(user.email):
+        raise InvalidError.field("token", INVALID_LINK)
+    if purpose == tokens.EMAIL_CHANGE and claims.extra.get("ver") != user.session_version:
         raise InvalidError.field("token", INVALID_LINK)
     return user, purpose, claims.extra
 
@@ -55,7 +60,7 @@ def confirm(db: Session, token: str) -> User:
         mail.enqueue(db, mail.EMAIL_CHANGED, f"email-changed:{user.id}:{uuid.uuid4().hex}", user.id, to=old)
     if user.email_confirmed_at is None or purpose == tokens.EMAIL_CHANGE:
         user.email_confirmed_at = func.now()
-    db.flush()
+    flush_unique(db)  # two accounts confirming one address at once: one gets "taken"
     db.refresh(user)
     return user
 
@@ -69,9 +74,9 @@ def undo_change(db: Session, token: str) -> User:
         raise InvalidError.field("token", INVALID_LINK)
     user.email, user.email_canonical = old, canonical_email(old)
     user.email_confirmed_at = func.now()
-    user.session_version += 1
+    user.session_version += 1  # every session ends, and every change link still out dies
     db.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email_canonical))
-    db.flush()
+    flush_unique(db)
     db.refresh(user)
     return user
 

@@ -6,12 +6,15 @@ from chalice.app import Response
 
 from blog_shared import limits, mail
 from blog_shared.auth import require_self, require_service
-from blog_shared.deps import request_scope
-from blog_shared.errors import ForbiddenError, InvalidError, UnauthenticatedError
+from blog_shared.deps import RequestScope, request_scope
+from blog_shared.errors import ForbiddenError, InvalidError, ThrottledError, UnauthenticatedError
 from blog_shared.http import ApiBlueprint, path_id, success
+from blog_shared.limits import client_address
+from blog_shared.models import User
 from blog_shared.openapi import doc
 from blog_shared.users import UserSchema, user_json
 
+from ..auth import store as auth_store
 from ..sessions import token_response
 from . import confirmations, store
 from .emails import login_key
@@ -80,7 +83,7 @@ def get_user(user_id: str) -> Response:
     "Update your own user",
     body=UserUpdateSchema,
     response=UserSchema,
-    errors=(400, 401, 403, 404, 413),
+    errors=(400, 401, 403, 404, 413, 429),
     auth="required",
 )
 def update_user(user_id: str) -> Response:
@@ -93,7 +96,12 @@ def update_user(user_id: str) -> Response:
         viewer = scope.user
         user = store.get_user(scope.db, path_id(user_id, f"No user with id {user_id}"))
         require_self(viewer, user.id)
-        update = store.update_user(scope.db, user, scope.body(UserUpdateSchema))
+        changes = scope.body(UserUpdateSchema)
+        if store.needs_current_password(user, changes):
+            check_current_password(scope, user, changes.get("current_password"))
+        if "email" in changes and store.needs_current_password(user, {"email": changes["email"]}):
+            scope.limit(limits.CONFIRMATION_MAIL, user.id)  # each asks for a mail to the new address
+        update = store.update_user(scope.db, user, changes)
         response = token_response(user) if update.password_changed else success(user_json(user, user))
         if update.email_pending:
             assert isinstance(response.body, dict)
@@ -102,6 +110,25 @@ def update_user(user_id: str) -> Response:
                 f"We sent a link to {update.email_pending}: the change takes effect once it is opened."
             )
         return response
+
+
+def check_current_password(scope: RequestScope, user: User, given: str | None) -> None:
+    """The current password, checked as a login attempt on the account from this client
+    (same throttling, failures counted even though the request fails), so a stolen session
+    cannot guess it any faster than a login could. An account without one sets it through
+    the reset link."""
+    if user.password_hash is None:
+        raise ForbiddenError(store.NO_PASSWORD_YET)
+    if not given:
+        raise InvalidError.field("current_password", store.CURRENT_PASSWORD_NEEDED)
+    client = client_address(scope.request)
+    result = auth_store.attempt_login(scope.db, user.email, given, client)
+    if result.outcome == "throttled":
+        raise ThrottledError("Too many wrong passwords. Try again later.", result.retry_after)
+    if result.outcome != "ok":
+        key = user.email_canonical
+        scope.on_failure(lambda db: auth_store.record_failure(db, key, client))
+        raise InvalidError.field("current_password", store.CURRENT_PASSWORD_WRONG)
 
 
 @bp.route("/users/{user_id}/email-confirmation", methods=["POST"])

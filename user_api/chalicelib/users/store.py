@@ -17,7 +17,7 @@ from blog_shared.errors import ConflictError, ForbiddenError, InvalidError, NotF
 from blog_shared.models import User
 from blog_shared.users import canonical_email
 
-from ..passwords.hashing import hash_password, verify_password
+from ..passwords.hashing import hash_password
 
 USERNAME_TAKEN = "This username has been taken."
 EMAIL_TAKEN = "This email has been taken."
@@ -62,7 +62,7 @@ def _check_unique(db: Session, username: str | None, email: str | None, exclude_
             raise InvalidError.field(field, message)
 
 
-def _flush_unique(db: Session) -> None:
+def flush_unique(db: Session) -> None:
     """Flush, turning a lost race on a unique index into the same error as the check above."""
     try:
         db.flush()
@@ -85,7 +85,7 @@ def create_user(db: Session, username: str, email: str, password: str) -> User:
         from_oauth=False,
     )
     db.add(user)
-    _flush_unique(db)
+    flush_unique(db)
     db.refresh(user)
     return user
 
@@ -96,19 +96,16 @@ class Update:
     email_pending: str | None = None  # the new address was sent a link to confirm it
 
 
-def require_current_password(user: User, given: str | None) -> None:
-    """Changing the email or the password proves the password first, so a stolen session
-    alone cannot take the account. An account without one sets it through the reset link."""
-    if user.password_hash is None:
-        raise ForbiddenError(NO_PASSWORD_YET)
-    if not given:
-        raise InvalidError.field("current_password", CURRENT_PASSWORD_NEEDED)
-    if not verify_password(user.password_hash, given):
-        raise InvalidError.field("current_password", CURRENT_PASSWORD_WRONG)
+def needs_current_password(user: User, changes: dict[str, Any]) -> bool:
+    """Changing the email or the password proves the password first (the route checks it as
+    a login attempt), so a stolen session alone cannot take the account."""
+    new_email = changes.get("email")
+    return "password" in changes or (new_email is not None and canonical_email(new_email) != user.email_canonical)
 
 
 def update_user(db: Session, user: User, changes: dict[str, Any]) -> Update:
-    """Apply validated changes. A new address is not taken at once: it is sent a link to
+    """Apply validated changes, the current password checked already when
+    :func:`needs_current_password`. A new address is not taken at once: it is sent a link to
     confirm it (``email_pending``); a new password voids every token issued before."""
     if user.from_oauth:
         for field in ("username", "email"):
@@ -122,8 +119,6 @@ def update_user(db: Session, user: User, changes: dict[str, Any]) -> Update:
     new_email = changes.get("email")
     if new_email is not None and canonical_email(new_email) == user.email_canonical:
         user.email, new_email = new_email, None  # the same address, written another way
-    if new_email is not None or "password" in changes:
-        require_current_password(user, changes.get("current_password"))
     _check_unique(db, changes.get("username"), new_email, exclude_id=user.id)
     for field in ("username", "image_filename", "email_notifications"):
         if field in changes:
@@ -133,7 +128,7 @@ def update_user(db: Session, user: User, changes: dict[str, Any]) -> Update:
         user.session_version += 1
     if new_email is not None:
         mail.enqueue(db, mail.EMAIL_CHANGE, f"email-change:{user.id}:{uuid.uuid4().hex}", user.id, to=new_email)
-    _flush_unique(db)
+    flush_unique(db)
     db.refresh(user)
     return Update(password_changed="password" in changes, email_pending=new_email)
 
@@ -169,7 +164,7 @@ def find_or_create_oauth_user(db: Session, email: str, username_hint: str) -> tu
         from_oauth=True,
     )
     db.add(user)
-    _flush_unique(db)
+    flush_unique(db)
     db.refresh(user)
     return user, True
 

@@ -114,7 +114,7 @@ def _follow(username: str, method: str, message: str) -> Response:
 def send_confirmation_again() -> Response:
     me = login_required()
     assert me.user is not None
-    answer = api.call("users", "POST", f"/users/{me.user['id']}/email-confirmation", token=me.token)
+    answer = api.call("users", "POST", f"/users/{me.user['id']}/email-confirmation", token=me.token, client=me.address)
     if answer.status == 429:
         raise PageError.throttled(answer)
     return redirect("/account", answer.message, "info" if answer.ok else "danger")
@@ -126,6 +126,7 @@ def confirm_email(token: str) -> Response:
     asks, so that a mail scanner opening the link changes nothing; the button confirms."""
     return _mail_link(
         token,
+        f"/confirm_email/{token}",
         "/email-confirmation",
         heading="Confirm your email address",
         text="Use this address for your account?",
@@ -138,6 +139,7 @@ def undo_email_change(token: str) -> Response:
     """The link mailed to the old address after a change: puts it back, ends every session."""
     return _mail_link(
         token,
+        f"/undo_email_change/{token}",
         "/email-change/undo",
         heading="Undo the change of address",
         text="Put your old address back and log out everywhere? Then set a new password if someone else knew it.",
@@ -145,11 +147,12 @@ def undo_email_change(token: str) -> Response:
     )
 
 
-def _mail_link(token: str, api_path: str, heading: str, text: str, button: str) -> Response:
+def _mail_link(token: str, page: str, api_path: str, heading: str, text: str, button: str) -> Response:
+    """GET: the page with its button (posting back to ``page``, the site's own path: API
+    Gateway's request path would carry its stage); POST: the API call."""
     request = bp.current_request
     if request.method == "GET":
-        action = request.context.get("path") or "/"
-        return render("mail_link.html", heading=heading, text=text, button=button, action=action)
+        return render("mail_link.html", heading=heading, text=text, button=button, action=page)
     answer = api.call("users", "POST", api_path, json={"token": token})
     if not answer.ok:
         raise PageError(400, answer.message if answer.status == 400 else None)
