@@ -106,3 +106,23 @@ def test_database_outage_is_503_and_recovers(app_environment, tmp_path):
             stop(process)
     finally:
         db.discard()
+
+
+@pytest.mark.slow
+def test_parallel_guesses_from_one_address_get_no_more_password_checks_than_the_limit(server):
+    """Attempts from one address are serialised: thirty guesses at once still get only the
+    address's ten password checks (401), the rest wait (429)."""
+    from blog_shared import tokens
+    from tests.helpers import app_module
+
+    register_over_http(server, "ann")
+    limit = app_module("user_api", "chalicelib.auth.store").ADDRESS_FAILURES
+    headers = {tokens.CLIENT_HEADER: tokens.client_token("203.0.113.200")}
+
+    def guess(n: int) -> int:
+        body = {"email": "ann@example.com", "password": f"guess {n}"}
+        return requests.post(f"{server}/user-auth", json=body, headers=headers, timeout=60).status_code
+
+    with ThreadPoolExecutor(max_workers=15) as pool:
+        statuses = list(pool.map(guess, range(3 * limit)))
+    assert statuses.count(401) == limit and statuses.count(429) == 2 * limit, statuses
