@@ -99,7 +99,7 @@ def update_user(user_id: str) -> Response:
         changes = scope.body(UserUpdateSchema)
         if store.needs_current_password(user, changes):
             check_current_password(scope, user, changes.get("current_password"))
-        if "email" in changes and store.needs_current_password(user, {"email": changes["email"]}):
+        if store.new_email(user, changes) is not None:
             scope.limit(limits.CONFIRMATION_MAIL, user.id)  # each asks for a mail to the new address
         update = store.update_user(scope.db, user, changes)
         response = token_response(user) if update.password_changed else success(user_json(user, user))

@@ -96,11 +96,17 @@ class Update:
     email_pending: str | None = None  # the new address was sent a link to confirm it
 
 
+def new_email(user: User, changes: dict[str, Any]) -> str | None:
+    """The address ``changes`` ask for when it is another one (not the same written
+    differently): it takes effect only from the link mailed to it."""
+    email: str | None = changes.get("email")
+    return email if email is not None and canonical_email(email) != user.email_canonical else None
+
+
 def needs_current_password(user: User, changes: dict[str, Any]) -> bool:
     """Changing the email or the password proves the password first (the route checks it as
     a login attempt), so a stolen session alone cannot take the account."""
-    new_email = changes.get("email")
-    return "password" in changes or (new_email is not None and canonical_email(new_email) != user.email_canonical)
+    return "password" in changes or new_email(user, changes) is not None
 
 
 def update_user(db: Session, user: User, changes: dict[str, Any]) -> Update:
@@ -116,21 +122,21 @@ def update_user(db: Session, user: User, changes: dict[str, Any]) -> Update:
     picture = changes.get("image_filename")
     if picture is not None and not is_own_avatar_key(picture, user.id):
         raise InvalidError.field("image_filename", "Not a picture uploaded for this account.")
-    new_email = changes.get("email")
-    if new_email is not None and canonical_email(new_email) == user.email_canonical:
-        user.email, new_email = new_email, None  # the same address, written another way
-    _check_unique(db, changes.get("username"), new_email, exclude_id=user.id)
+    pending = new_email(user, changes)
+    if "email" in changes and pending is None:
+        user.email = changes["email"]  # the same address, written another way
+    _check_unique(db, changes.get("username"), pending, exclude_id=user.id)
     for field in ("username", "image_filename", "email_notifications"):
         if field in changes:
             setattr(user, field, changes[field])
     if "password" in changes:
         user.password_hash = hash_password(changes["password"])
         user.session_version += 1
-    if new_email is not None:
-        mail.enqueue(db, mail.EMAIL_CHANGE, f"email-change:{user.id}:{uuid.uuid4().hex}", user.id, to=new_email)
+    if pending is not None:
+        mail.enqueue(db, mail.EMAIL_CHANGE, f"email-change:{user.id}:{uuid.uuid4().hex}", user.id, to=pending)
     flush_unique(db)
     db.refresh(user)
-    return Update(password_changed="password" in changes, email_pending=new_email)
+    return Update(password_changed="password" in changes, email_pending=pending)
 
 
 def _free_username(db: Session, hint: str) -> str:

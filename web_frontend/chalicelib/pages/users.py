@@ -144,19 +144,23 @@ def undo_email_change(token: str) -> Response:
         heading="Undo the change of address",
         text="Put your old address back and log out everywhere? Then set a new password if someone else knew it.",
         button="Undo the change",
+        ends_sessions=True,
     )
 
 
-def _mail_link(token: str, page: str, api_path: str, heading: str, text: str, button: str) -> Response:
+def _mail_link(
+    token: str, page: str, api_path: str, heading: str, text: str, button: str, ends_sessions: bool = False
+) -> Response:
     """GET: the page with its button (posting back to ``page``, the site's own path: API
-    Gateway's request path would carry its stage); POST: the API call."""
+    Gateway's request path would carry its stage); POST: the API call (then, when it
+    ``ends_sessions``, this browser's too)."""
     request = bp.current_request
     if request.method == "GET":
         return render("mail_link.html", heading=heading, text=text, button=button, action=page)
     answer = api.call("users", "POST", api_path, json={"token": token})
     if not answer.ok:
         raise PageError(400, answer.message if answer.status == 400 else None)
-    if api_path == "/email-change/undo":
+    if ends_sessions:
         visit.current().log_out()
     return render("mail_link.html", heading=heading, text=answer.message, button=None)
 
