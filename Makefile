@@ -11,7 +11,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
 	&& { echo $$p; break; }; done)
 
-.PHONY: dev test test-fast test-stack lint lock package deploy destroy deploy-local migrate clean venv bench mail-redrive mail-failed
+.PHONY: dev test test-fast test-stack lint lock package deploy destroy deploy-local migrate clean venv bench mail-redrive mail-failed rotate-keys
 
 venv: $(STAMP)
 
@@ -71,12 +71,17 @@ migrate: $(STAMP)
 
 # Mail for operators (the local system by default; `STAGE=prod` for a deployed stack):
 # move the dead-letter queue back after an outage; list (RETRY=1: queue again) mail SES refused.
-MAIL_STAGE = $(if $(filter command line environment,$(origin STAGE)),--stage $(STAGE))
+STAGE_OPTION = $(if $(filter command line environment,$(origin STAGE)),--stage $(STAGE))
 mail-redrive: $(STAMP)
-	$(PY) -m devtools.mailops redrive $(MAIL_STAGE)
+	$(PY) -m devtools.mailops redrive $(STAGE_OPTION)
 
 mail-failed: $(STAMP)
-	$(PY) -m devtools.mailops failed $(MAIL_STAGE) $(if $(RETRY),--retry)
+	$(PY) -m devtools.mailops failed $(STAGE_OPTION) $(if $(RETRY),--retry)
+
+# A new access-token signing key; the previous one stays valid, so nobody is logged out
+# (the local system by default; `STAGE=prod` for a deployed stack).
+rotate-keys: $(STAMP)
+	$(PY) -m devtools.rotate_keys $(STAGE_OPTION)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache .mypy_cache */vendor tests/artifacts

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
 
@@ -43,3 +44,12 @@ def app_module(app: str, dotted: str) -> ModuleType:
     """A module of an app's own chalicelib, e.g. ``app_module("post_api", "chalicelib.posts.store")``."""
     load_app(app)
     return _chalicelibs[app][dotted]
+
+
+def role_environment(role: str, environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` without the keys and secrets ``role`` (a key of ``keys.NEEDED_BY``) does not
+    use: each app process gets only its own, as each function's role on AWS reads only its own."""
+    from blog_shared import keys
+
+    withheld = set(keys.ALL) - set(keys.NEEDED_BY[role])
+    return {name: value for name, value in environ.items() if name.removesuffix("_ARN") not in withheld}

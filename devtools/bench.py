@@ -313,7 +313,10 @@ def print_table(rows: list[dict[str, Any]]) -> None:
 
 def main() -> int:
     rng = random.Random(20261126)
-    os.environ.setdefault("JWT_SECRET", secrets.token_urlsafe(48))
+    from blog_shared import keys
+
+    for name, value in keys.generate_values().items():
+        os.environ.setdefault(name, value)
     os.environ["APP_STAGE"] = "prod"
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     started = time.monotonic()

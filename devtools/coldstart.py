@@ -21,6 +21,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from blog_shared import keys
+
 RUNS = int(os.environ.get("BENCH_COLD_RUNS", "9"))
 
 # Imports the handler, answers one event, reports the third-party packages it loaded.
@@ -136,7 +138,7 @@ def run(database_url: str, build: Path) -> int:
         "PATH": "/usr/bin:/bin",
         "APP_STAGE": "bench",
         "DATABASE_URL": database_url,
-        "JWT_SECRET": "cold-start-bench-key-" + "x" * 32,
+        **keys.generate_values(),  # every function's keys (each reads only its own)
         "AWS_REGION": "us-east-1",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "test",

@@ -16,8 +16,8 @@ steps ([1/5] ... [5/5]).
 
 from __future__ import annotations
 
+import json
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -25,7 +25,9 @@ import threading
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
+from blog_shared import keys
 from devtools import CHALICE_LOCAL, aws, pg
+from devtools.apps import role_environment
 
 REPO = Path(__file__).resolve().parent.parent
 DEVDB = REPO / ".devdb"
@@ -42,14 +44,24 @@ def say(prefix: str, line: str) -> None:
     sys.stdout.flush()
 
 
-def dev_secret() -> str:
-    """A random JWT signing key made once and kept in .devdb/ (never committed)."""
-    path = DEVDB / "jwt_secret"
-    if not path.exists():
-        DEVDB.mkdir(exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
+SECRETS_FILE = DEVDB / "secrets.json"
+
+
+def dev_secrets() -> dict[str, str]:
+    """The apps' keys and secrets, made once and kept in .devdb/secrets.json (never committed;
+    ``make rotate-keys`` rotates its access key)."""
+    if not SECRETS_FILE.exists():
+        write_dev_secrets(keys.generate_values())
+    values: dict[str, str] = json.loads(SECRETS_FILE.read_text())
+    return values
+
+
+def write_dev_secrets(values: Mapping[str, str]) -> None:
+    DEVDB.mkdir(exist_ok=True)
+    partial = SECRETS_FILE.with_suffix(".tmp")
+    partial.touch(mode=0o600)
+    partial.write_text(json.dumps(dict(values), indent=1))
+    partial.replace(SECRETS_FILE)
 
 
 def app_exists(name: str) -> bool:
@@ -57,11 +69,10 @@ def app_exists(name: str) -> bool:
 
 
 def base_environment(database_url: str, endpoint: str) -> dict[str, str]:
-    env = {**os.environ, **aws.FAKE_CREDENTIALS}
+    env = {**dev_secrets(), **os.environ, **aws.FAKE_CREDENTIALS}
     env.update(
         DATABASE_URL=database_url,
         AWS_ENDPOINT_URL=endpoint,
-        JWT_SECRET=os.environ.get("JWT_SECRET") or dev_secret(),
         APP_STAGE="dev",
         PYTHONUNBUFFERED="1",
     )
@@ -226,9 +237,14 @@ def main() -> int:
             report(problems)
             return 1
 
-        def run(name: str, command: list[str], cwd: Path) -> None:
+        def run(name: str, command: list[str], cwd: Path, role: str) -> None:
             process = subprocess.Popen(
-                command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+                command,
+                cwd=cwd,
+                env=role_environment(role, env),  # only the keys and secrets the app uses
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
             children.append((name, process))
             threading.Thread(target=stream, args=(name, process), daemon=True).start()
@@ -239,10 +255,15 @@ def main() -> int:
             if not app_exists(name):
                 continue
             port = os.environ.get(port_var) or str(default)
-            run(name, [*CHALICE_LOCAL, "local", "--host", "127.0.0.1", "--port", port, "--stage", "dev"], REPO / name)
+            run(
+                name,
+                [*CHALICE_LOCAL, "local", "--host", "127.0.0.1", "--port", port, "--stage", "dev"],
+                REPO / name,
+                name,
+            )
             say("dev", f"{name}: http://127.0.0.1:{port}")
         # Lambda's SQS trigger, locally: sends the mail the apps queue and prints it here.
-        run("mail", [sys.executable, "-m", "devtools.worker"], REPO)
+        run("mail", [sys.executable, "-m", "devtools.worker"], REPO, "user_api")
 
         stopping = threading.Event()
 

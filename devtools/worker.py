@@ -101,7 +101,11 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     for name, value in {**aws.FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": aws.DEFAULT_ENDPOINT}.items():
         os.environ.setdefault(name, value)  # the emulator's, when run on its own
-    from devtools.apps import load_app
+    from devtools.apps import load_app, role_environment
+    from devtools.dev import dev_secrets
+
+    for name, value in role_environment("user_api", dev_secrets()).items():
+        os.environ.setdefault(name, value)  # make dev's keys, when run on its own
 
     app = load_app("user_api").app
     endpoint = os.environ["AWS_ENDPOINT_URL"]

@@ -21,7 +21,7 @@ import pytest
 from chalice.test import Client
 from sqlalchemy import create_engine, event, text
 
-from blog_shared import db, migrate
+from blog_shared import db, keys, migrate
 from blog_shared.models import Base
 from devtools import aws, local, pg
 from tests import fake_oauth
@@ -110,7 +110,7 @@ def app_environment(database_url: str, aws_environment: dict[str, str]) -> dict[
     fake_oauth.start(oauth_port)
     values = {
         "DATABASE_URL": database_url,
-        "JWT_SECRET": secrets.token_urlsafe(48),
+        **keys.generate_values(),
         "APP_STAGE": "dev",
         # Where the web frontend finds the APIs (started by the api_servers fixture when needed).
         "USER_API_URL": f"http://127.0.0.1:{pg.free_port()}",
@@ -156,17 +156,22 @@ def posts(post_api_app: Any) -> Iterator[Api]:
 
 @pytest.fixture(scope="session")
 def api_servers(app_environment: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """user_api and post_api under `chalice local`, where USER_API_URL and POST_API_URL point."""
+    """user_api and post_api under `chalice local`, where USER_API_URL and POST_API_URL point
+    (``users`` and ``posts``; ``user_api_pid`` and ``post_api_pid`` are their processes)."""
     from tests.servers import start_chalice_local, stop
 
     logs = tmp_path_factory.mktemp("api-servers")
-    started = []
+    started = {}
     for app, variable in (("user_api", "USER_API_URL"), ("post_api", "POST_API_URL")):
         port = int(app_environment[variable].rsplit(":", 1)[1])
         process, _ = start_chalice_local(app, {**app_environment, "DB_POOL_SIZE": "4"}, logs / f"{app}.log", port)
-        started.append(process)
-    yield {"users": app_environment["USER_API_URL"], "posts": app_environment["POST_API_URL"]}
-    for process in started:
+        started[app] = process
+    yield {
+        "users": app_environment["USER_API_URL"],
+        "posts": app_environment["POST_API_URL"],
+        **{f"{app}_pid": str(process.pid) for app, process in started.items()},
+    }
+    for process in started.values():
         stop(process)
 
 

@@ -7,25 +7,30 @@ imported)."""
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
+import hmac
 import json
 import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 from chalice.test import Client
+from jose import jwk, jwt
 from packaging.requirements import Requirement
 from sqlalchemy import create_engine, text
 
 from blog_shared import aws as aws_clients
-from blog_shared import db, mail, tokens
+from blog_shared import db, keys, mail, tokens
 from blog_shared.config import get_settings
 from devtools import aws
 from devtools.apps import REPO as REPO  # re-exported: tests import them from here
@@ -38,12 +43,79 @@ SES_SENDER = "Serverless Blog <no-reply@blog.test>"
 
 
 def reset_caches() -> None:
-    """Forget what was read from the environment (settings, signing key, AWS clients, engine)."""
+    """Forget what was read from the environment (settings, keys, AWS clients, engine)."""
     get_settings.cache_clear()
-    tokens.signing_key.cache_clear()
+    keys.source.forget()
     aws_clients.client.cache_clear()
     mail.queue_url.cache_clear()
     db.reset_engine()
+
+
+@contextmanager
+def fresh_keys(monkeypatch: Any, stage: str) -> Iterator[Any]:
+    """An environment of stage ``stage`` with every key newly made, given by value; the caches
+    forget it afterwards (monkeypatch restores os.environ)."""
+    monkeypatch.setenv("APP_STAGE", stage)
+    for name in keys.ALL:
+        monkeypatch.delenv(f"{name}_ARN", raising=False)
+    for name, value in keys.generate_values().items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    keys.source.forget()
+    try:
+        yield monkeypatch
+    finally:
+        get_settings.cache_clear()
+        keys.source.forget()
+
+
+def secrets_for(role: str, values: Mapping[str, str]) -> dict[str, str]:
+    """Only the keys and secrets ``role`` uses (see ``keys.NEEDED_BY``), out of ``values``."""
+    return {name: values[name] for name in keys.NEEDED_BY[role]}
+
+
+def token_claims(purpose: str, subject: str = "1") -> dict[str, object]:
+    """Claims that pass every check but the signature's (for forging tokens in tests)."""
+    settings = get_settings()
+    now = int(datetime.now(UTC).timestamp())
+    return {
+        "sub": subject,
+        "purpose": purpose,
+        "jti": "7e4a7f5e-8d7c-4b8a-9a59-0d3c1a6a2b11",
+        "iat": now,
+        "exp": now + 600,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "ver": 1,
+    }
+
+
+def hs256_token(payload: dict[str, object], secret: str, kid: str | None = None) -> str:
+    """An HS256 token made by hand (python-jose refuses a PEM as an HMAC key; an attacker
+    would not)."""
+
+    def part(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    header = {"alg": "HS256", "typ": "JWT", **({"kid": kid} if kid else {})}
+    signing_input = f"{part(json.dumps(header).encode())}.{part(json.dumps(payload).encode())}"
+    signature = hmac.new(secret.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{part(signature)}"
+
+
+def forged_access_tokens(held: Mapping[str, str], subject: str = "1") -> list[str]:
+    """Access tokens an app holding ``held`` (post_api's keys and secrets) could make: HS256
+    with each secret or public key it holds (as text and as PEM), and ES256 with a key pair
+    of its own under the real key id."""
+    [public] = json.loads(held[keys.ACCESS_PUBLIC_KEYS])["keys"][:1]
+    public_pem = jwk.construct(public, keys.ALGORITHM).to_pem().decode()
+    claims = token_claims(tokens.ACCESS, subject)
+    forged = [hs256_token(claims, value, kid=public["kid"]) for value in held.values()]
+    forged += [hs256_token(claims, value) for value in held.values()]
+    forged.append(hs256_token(claims, public_pem, kid=public["kid"]))
+    own = keys.new_signing_key().pem
+    forged.append(jwt.encode(claims, own, algorithm=keys.ALGORITHM, headers={"kid": public["kid"]}))
+    return forged
 
 
 class Api:

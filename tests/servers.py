@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from devtools import CHALICE_LOCAL, pg
+from devtools.apps import role_environment
 from tests.helpers import REPO
 
 
@@ -22,7 +23,7 @@ def start_chalice_local(
     process = subprocess.Popen(
         [*CHALICE_LOCAL, "local", "--host", "127.0.0.1", "--port", str(port), "--stage", "dev", *reload],
         cwd=REPO / app,
-        env={**os.environ, **env},
+        env=role_environment(app, {**os.environ, **env}),  # only the app's own keys and secrets
         stdout=open(log, "wb"),  # noqa: SIM115 - owned by the child
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group, so stop() ends every process it made

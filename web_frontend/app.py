@@ -7,7 +7,9 @@ from chalicelib.pages.posts import bp as post_pages
 from chalicelib.pages.users import bp as user_pages
 from chalicelib.web import create_web_app
 
-check_at_startup(addresses=("PUBLIC_URL", "USER_API_URL", "POST_API_URL"))  # a real key; https addresses
+check_at_startup(
+    "web_frontend", addresses=("PUBLIC_URL", "USER_API_URL", "POST_API_URL")
+)  # a real key; https addresses
 
 app = create_web_app("web-frontend")
 app.register_blueprint(main_pages)

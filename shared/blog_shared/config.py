@@ -1,7 +1,7 @@
 """Settings read from the environment, once per Lambda container.
 
-Every app reads its configuration here and nowhere else. Outside the ``dev``
-stage a missing or placeholder signing key is refused at start-up, so a
+Every app reads its configuration here and nowhere else (its keys and secrets through
+``blog_shared.keys``). A missing key or a placeholder secret is refused at start-up, so a
 misconfigured deployment fails loudly instead of signing tokens with "secret".
 """
 
@@ -53,8 +53,6 @@ class Settings:
     database_host: str | None
     database_tls: str
     db_pool_size: int
-    jwt_secret: str | None
-    jwt_secret_arn: str | None
     jwt_issuer: str
     jwt_audience: str
     access_token_ttl: int
@@ -119,8 +117,6 @@ def load_settings() -> Settings:
     """Build settings from ``os.environ``; raises ConfigError when they are unusable."""
     env = os.environ
     stage = env.get("APP_STAGE", "prod")
-    secret = env.get("JWT_SECRET") or None
-    secret_arn = env.get("JWT_SECRET_ARN") or None
     return Settings(
         stage=stage,
         database_url=env.get("DATABASE_URL", "postgresql+pg8000://postgres@127.0.0.1:5432/blog"),
@@ -128,8 +124,6 @@ def load_settings() -> Settings:
         database_host=env.get("DATABASE_HOST") or None,
         database_tls=_choice("DATABASE_TLS", ("off", "require", "verify"), "off"),
         db_pool_size=_int("DB_POOL_SIZE", 1),
-        jwt_secret=secret,
-        jwt_secret_arn=secret_arn,
         jwt_issuer=env.get("JWT_ISSUER", "serverless-blog"),
         jwt_audience=env.get("JWT_AUDIENCE", "serverless-blog-api"),
         access_token_ttl=_int("ACCESS_TOKEN_TTL", 24 * 3600),
@@ -197,15 +191,6 @@ def get_settings() -> Settings:
 _CHALICE_BUILD_COMMANDS = frozenset({"package", "deploy", "delete", "generate-sdk", "generate-models", "url"})
 
 
-def require_signing_key(settings: Settings) -> None:
-    """Refuse settings that would sign tokens with a missing or placeholder key (outside dev)."""
-    if not settings.is_dev and not settings.jwt_secret_arn and is_placeholder_secret(settings.jwt_secret):
-        raise ConfigError(
-            f"JWT_SECRET is missing or a placeholder (stage {settings.stage!r}): set a random value of at "
-            f"least {MIN_SECRET_LENGTH} characters, or JWT_SECRET_ARN to a Secrets Manager secret."
-        )
-
-
 def require_public_addresses(settings: Settings, names: Iterable[str]) -> None:
     """Outside dev, the addresses an app hands out or calls (``PUBLIC_URL`` in mail and OAuth
     callbacks, the APIs the site calls) must be https and not this machine."""
@@ -231,14 +216,17 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def check_at_startup(addresses: Iterable[str] = ()) -> None:
-    """Called when an app is imported: refuse to serve with unusable settings (a bad number, a
-    missing or placeholder key outside dev, ``addresses`` that are plain http or this machine
-    outside dev). Skipped when the Chalice CLI imports the app to build it. (The migration
-    function signs nothing, so it does not call this.)"""
+def check_at_startup(function: str, addresses: Iterable[str] = ()) -> None:
+    """Called when a function's code is imported: refuse to serve with unusable settings (a bad
+    number, a missing key or a placeholder secret among those ``function`` uses (see
+    ``keys.NEEDED_BY``), ``addresses`` that are plain http or this machine outside dev).
+    Skipped when the Chalice CLI imports the app to build it. (The migration function signs
+    nothing, so it does not call this.)"""
     argv = sys.argv
     if len(argv) > 1 and os.path.basename(argv[0]) == "chalice" and argv[1] in _CHALICE_BUILD_COMMANDS:
         return
+    from . import keys  # keys reads ConfigError from here
+
     settings = get_settings()
-    require_signing_key(settings)
+    keys.check(keys.NEEDED_BY[function])
     require_public_addresses(settings, addresses)

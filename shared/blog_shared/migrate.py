@@ -8,11 +8,9 @@ to :func:`upgrade`.
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +21,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, exc, text
 from sqlalchemy.pool import NullPool
 
-from . import db
+from . import custom_resource, db
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -88,7 +86,7 @@ def handler(event: dict[str, Any], context: Any) -> None:
         log.exception("migration failed")
         status, reason = "FAILED", f"{type(error).__name__}: {error}"[:500]
     log.info("migration %s: %s", status, reason)
-    respond(event, status, reason)
+    custom_resource.respond(event, status, reason, PHYSICAL_ID)
 
 
 def wait_for_database(url: str, seconds: float | None = None) -> None:
@@ -124,25 +122,6 @@ def revision_unknown_here(url: str) -> str | None:
     finally:
         engine.dispose()
     return current if current is not None and current not in known else None
-
-
-def respond(event: dict[str, Any], status: str, reason: str) -> None:
-    """PUT the custom resource's outcome to the pre-signed URL CloudFormation gave."""
-    body = json.dumps(
-        {
-            "Status": status,
-            "Reason": reason,
-            "PhysicalResourceId": PHYSICAL_ID,
-            "StackId": event["StackId"],
-            "RequestId": event["RequestId"],
-            "LogicalResourceId": event["LogicalResourceId"],
-        }
-    ).encode()
-    request = urllib.request.Request(  # the pre-signed S3 URL from CloudFormation's event
-        event["ResponseURL"], data=body, method="PUT", headers={"Content-Type": ""}
-    )
-    with urllib.request.urlopen(request, timeout=30) as answer:
-        answer.read()
 
 
 if __name__ == "__main__":

@@ -1,9 +1,13 @@
-"""Signed tokens (JWT, HS256) for every purpose: API access, service calls, password reset
-and unsubscribe links. One module issues and checks them all.
+"""Signed tokens (JWT) for every purpose: API access, service calls, the visitor's address,
+mailed links and the site's cookies. One module issues and checks them all.
 
-Checks on decode: the algorithm allow-list, signature, ``exp``, ``iat``, ``aud``,
-``iss``, ``sub``, ``jti`` and the ``purpose`` claim, so a token made for one
-purpose is never accepted for another.
+Access tokens are signed with ES256 by user_api's private key and carry its key id (``kid``);
+every other purpose is HS256 with the secret of its purpose (``SECRET_OF``), so a key that
+leaks from one app opens only what that app could do anyway (see ``blog_shared.keys``).
+
+Checks on decode: the purpose's algorithm alone, signature, ``exp``, ``iat``, ``aud``,
+``iss``, ``sub``, ``jti`` and the ``purpose`` claim, so a token made for one purpose is
+never accepted for another.
 """
 
 from __future__ import annotations
@@ -13,15 +17,14 @@ import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from jose import JWTError, jwt
 
-from .config import ConfigError, get_settings, is_placeholder_secret
+from . import keys
+from .config import get_settings
 
-ALGORITHM = "HS256"
-ALLOWED_ALGORITHMS = [ALGORITHM]
+HMAC_ALGORITHM = "HS256"
 
 ACCESS = "access"
 # Minted by web_frontend for its calls to user_api's trusted endpoints (OAuth sign-in).
@@ -45,6 +48,17 @@ EMAIL_UNDO_TTL = 7 * 24 * 3600
 # In every notification mail (List-Unsubscribe): turns notification mail off.
 UNSUBSCRIBE = "unsubscribe"
 UNSUBSCRIBE_TTL = 365 * 24 * 3600
+# The site's own cookies: flash messages, and the state of a sign-in with Google or GitHub.
+FLASH = "flash"
+OAUTH_STATE = "oauth_state"
+
+# The secret each purpose but ACCESS is signed with.
+SECRET_OF = {
+    SERVICE: keys.SERVICE_SECRET,
+    CLIENT: keys.CLIENT_ADDRESS_SECRET,
+    **dict.fromkeys((PASSWORD_RESET, EMAIL_CONFIRM, EMAIL_CHANGE, EMAIL_UNDO, UNSUBSCRIBE), keys.LINK_SECRET),
+    **dict.fromkeys((FLASH, OAUTH_STATE), keys.COOKIE_SECRET),
+}
 
 
 class TokenError(Exception):
@@ -72,23 +86,6 @@ class Claims:
     extra: dict[str, Any]
 
 
-@lru_cache(maxsize=1)
-def signing_key() -> str:
-    """The HMAC key: ``JWT_SECRET``, or the Secrets Manager secret named by ``JWT_SECRET_ARN``
-    (fetched once per container)."""
-    settings = get_settings()
-    if settings.jwt_secret_arn:
-        from . import aws  # only needed when the key lives in Secrets Manager
-
-        secret: str = aws.client("secretsmanager").get_secret_value(SecretId=settings.jwt_secret_arn)["SecretString"]
-        if is_placeholder_secret(secret):
-            raise ConfigError("The secret behind JWT_SECRET_ARN is too short or a placeholder.")
-        return secret
-    if not settings.jwt_secret:
-        raise ConfigError("JWT_SECRET is not set.")
-    return settings.jwt_secret
-
-
 def issue(subject: str | int, purpose: str, ttl_seconds: int, **extra: Any) -> IssuedToken:
     settings = get_settings()
     now = datetime.now(UTC).replace(microsecond=0)
@@ -104,7 +101,12 @@ def issue(subject: str | int, purpose: str, ttl_seconds: int, **extra: Any) -> I
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience,
     }
-    return IssuedToken(jwt.encode(claims, signing_key(), algorithm=ALGORITHM), jti, expires_at)
+    if purpose == ACCESS:
+        key = keys.signing_key()
+        token = jwt.encode(claims, key.pem, algorithm=keys.ALGORITHM, headers={"kid": key.kid})
+    else:
+        token = jwt.encode(claims, keys.hmac_secret(SECRET_OF[purpose]), algorithm=HMAC_ALGORITHM)
+    return IssuedToken(token, jti, expires_at)
 
 
 def client_token(address: str) -> str:
@@ -117,10 +119,11 @@ def decode(token: str, purpose: str) -> Claims:
     """Verify ``token`` and return its claims; raises TokenError for anything amiss."""
     settings = get_settings()
     try:
+        key, algorithm = _verification_key(token, purpose)
         payload = jwt.decode(
             token,
-            signing_key(),
-            algorithms=ALLOWED_ALGORITHMS,
+            key,
+            algorithms=[algorithm],
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
             options={
@@ -151,9 +154,25 @@ def decode(token: str, purpose: str) -> Claims:
     )
 
 
+def _verification_key(token: str, purpose: str) -> tuple[Any, str]:
+    """The key and the one algorithm a token of ``purpose`` may be checked with."""
+    if purpose != ACCESS:
+        return keys.hmac_secret(SECRET_OF[purpose]), HMAC_ALGORITHM
+    kid = jwt.get_unverified_header(token).get("kid")
+    public = keys.public_keys.find(kid) if isinstance(kid, str) else None
+    if public is None:
+        raise JWTError("the token names no key we know")
+    return public, keys.ALGORITHM
+
+
+def cookie_mac(message: str) -> str:
+    """An HMAC the site puts in its pages and cookies (CSRF tokens), with the cookie secret."""
+    return hmac.new(keys.hmac_secret(keys.COOKIE_SECRET).encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
 def email_fingerprint(email: str) -> str:
     """A keyed digest of an address, put in reset tokens so a link sent to an old address
     stops working once the account's email changes (keyed: a link does not let anyone test
     guesses of the address)."""
-    digest = hmac.new(signing_key().encode(), email.strip().lower().encode(), hashlib.sha256)
+    digest = hmac.new(keys.hmac_secret(keys.LINK_SECRET).encode(), email.strip().lower().encode(), hashlib.sha256)
     return digest.hexdigest()[:32]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from blog_shared import keys
 from devtools import stack
 from tests.helpers import REPO
 
@@ -19,7 +20,12 @@ READ = re.compile(r'(?:env|os\.environ)\.get\("([A-Z0-9_]+)"|_(?:int|choice)\("(
 # Settings that keep their default on AWS, and why.
 DEFAULTED = {
     "DATABASE_URL": "on AWS the URL comes from the secret DATABASE_SECRET_ARN names",
-    "JWT_SECRET": "on AWS the key comes from the secret JWT_SECRET_ARN names",
+    "ACCESS_SIGNING_KEY": "on AWS its value comes from the secret ACCESS_SIGNING_KEY_ARN names",
+    "ACCESS_PUBLIC_KEYS": "on AWS its value comes from the secret ACCESS_PUBLIC_KEYS_ARN names",
+    "LINK_SECRET": "on AWS its value comes from the secret LINK_SECRET_ARN names",
+    "SERVICE_SECRET": "on AWS its value comes from the secret SERVICE_SECRET_ARN names",
+    "CLIENT_ADDRESS_SECRET": "on AWS its value comes from the secret CLIENT_ADDRESS_SECRET_ARN names",
+    "COOKIE_SECRET": "on AWS its value comes from the secret COOKIE_SECRET_ARN names",
     "DB_POOL_SIZE": "1: a Lambda container serves one request at a time",
     "JWT_ISSUER": "serverless-blog",
     "JWT_AUDIENCE": "serverless-blog-api",
@@ -43,39 +49,60 @@ DEFAULTED = {
     "GOOGLE_ISSUER": "Google's own",
 }
 DATABASE = {"DATABASE_SECRET_ARN", "DATABASE_HOST", "DATABASE_TLS"}
-# What each function must be given, by the app its code comes from.
+
+
+def secret_arns(role: str) -> set[str]:
+    return {f"{name}_ARN" for name in keys.NEEDED_BY[role]}
+
+
+# What each function must be given: its keys and secrets by ARN, as blog_shared.keys says its
+# code uses them, and its settings.
 NEEDED = {
-    "user_api": {
+    "UserApiFunction": {
         "APP_STAGE",
         *DATABASE,
-        "JWT_SECRET_ARN",
+        *secret_arns("user_api"),
         "EMAIL_QUEUE_URL",
         "SES_SENDER",
         "PUBLIC_URL",
         "AVATAR_BASE_URL",
     },
-    "post_api": {"APP_STAGE", *DATABASE, "JWT_SECRET_ARN", "EMAIL_QUEUE_URL", "AVATAR_BASE_URL"},
-    "web_frontend": {
+    "SendEmailFunction": {"APP_STAGE", *DATABASE, *secret_arns("send_email"), "SES_SENDER", "PUBLIC_URL"},
+    "RepublishStalledMailFunction": {"APP_STAGE", *DATABASE, *secret_arns("republish_mail"), "EMAIL_QUEUE_URL"},
+    "PostApiFunction": {"APP_STAGE", *DATABASE, *secret_arns("post_api"), "EMAIL_QUEUE_URL", "AVATAR_BASE_URL"},
+    "WebFunction": {
         "APP_STAGE",
-        "JWT_SECRET_ARN",
+        *secret_arns("web_frontend"),
         "USER_API_URL",
         "POST_API_URL",
         "PUBLIC_URL",
         "AVATAR_BUCKET",
         "AVATAR_BASE_URL",
     },
-    "migrate": {"APP_STAGE", *DATABASE},
+    "AccessKeysFunction": {"ACCESS_SIGNING_KEY_ARN", "ACCESS_PUBLIC_KEYS_ARN"},
+    "MigrateFunction": {"APP_STAGE", *DATABASE},
+}
+# The secrets each function's role may read, by the resource that holds them.
+SECRET_RESOURCES = {
+    keys.ACCESS_SIGNING_KEY: "AccessSigningKey",
+    keys.ACCESS_PUBLIC_KEYS: "AccessPublicKeys",
+    keys.LINK_SECRET: "LinkSecret",
+    keys.SERVICE_SECRET: "ServiceSecret",
+    keys.CLIENT_ADDRESS_SECRET: "ClientAddressSecret",
+    keys.COOKIE_SECRET: "CookieSecret",
 }
 
 
 def settings_read_by_the_code() -> set[str]:
     files = [path for root in CODE for path in ([root] if root.is_file() else root.rglob("*.py"))]
-    return {name for path in files for match in READ.finditer(path.read_text()) for name in match.groups() if name}
+    found = {name for path in files for match in READ.finditer(path.read_text()) for name in match.groups() if name}
+    # blog_shared.keys reads each key and secret by name: its value, or <NAME>_ARN.
+    return found | {setting for name in keys.ALL for setting in (name, f"{name}_ARN")}
 
 
 def test_the_scan_finds_the_settings():
     found = settings_read_by_the_code()
-    assert {"DATABASE_SECRET_ARN", "JWT_SECRET_ARN", "PUBLIC_URL", "SES_SENDER", "DATABASE_TLS"} <= found
+    assert {"DATABASE_SECRET_ARN", "LINK_SECRET_ARN", "PUBLIC_URL", "SES_SENDER", "DATABASE_TLS"} <= found
     assert len(found) > 25
 
 
@@ -92,8 +119,36 @@ def test_each_function_gets_exactly_what_its_app_needs():
         for name, resource in template["Resources"].items()
         if resource["Type"] == "AWS::Serverless::Function"
     }
-    assert len(functions) == 6
+    assert set(functions) == set(NEEDED)
     for name, function in functions.items():
         given = set(function["Properties"]["Environment"]["Variables"])
-        assert given == NEEDED[function["Metadata"]["App"]], name
+        assert given == NEEDED[name], name
         assert given <= read, f"{name} is given settings no code reads: {given - read}"
+
+
+def test_each_role_may_read_only_the_secrets_its_function_is_given():
+    template = stack.load_source()
+    resources = template["Resources"]
+    for name, function in resources.items():
+        if function["Type"] != "AWS::Serverless::Function":
+            continue
+        given = {
+            resource
+            for setting, resource in SECRET_RESOURCES.items()
+            if f"{setting}_ARN" in function["Properties"]["Environment"]["Variables"]
+        }
+        role = resources[function["Properties"]["Role"]["Fn::GetAtt"][0]]
+        readable = {
+            reference["Ref"]
+            for policy in role["Properties"]["Policies"]
+            if "PolicyDocument" in policy
+            for statement in policy["PolicyDocument"]["Statement"]
+            if "secretsmanager:GetSecretValue" in statement["Action"]
+            for reference in (
+                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            )
+            if isinstance(reference, dict) and reference.get("Ref") in SECRET_RESOURCES.values()
+        }
+        assert readable == given, name
+    # Only user_api's function signs access tokens; post_api and the site cannot even read the key.
+    assert "ACCESS_SIGNING_KEY_ARN" not in NEEDED["PostApiFunction"] | NEEDED["WebFunction"]

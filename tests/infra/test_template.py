@@ -113,7 +113,8 @@ def chalice_output(functions: dict[str, str], with_api: bool = True) -> dict[str
 USER_API = {
     "APIHandler": "app.app",
     "SendEmail": "chalicelib.mail.handlers.send_email",
-    "RepublishStalledMail": "chalicelib.mail.handlers.republish_stalled_mail",
+    "RepublishStalledMail": "chalicelib.mail.schedule.republish_stalled_mail",
+    "ManageAccessKeys": "chalicelib.keys.handlers.manage_access_keys",
 }
 
 

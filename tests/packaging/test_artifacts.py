@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from packaging.utils import canonicalize_name as canonical
 
+from blog_shared import keys
 from devtools import stack
 from devtools.package import REPO, package
-from tests.helpers import applies, lint, requirements, sam_transform
+from tests.helpers import applies, lint, requirements, sam_transform, secrets_for
 
 # Every test here builds (once per module) and runs a deployment artifact: seconds to minutes.
 pytestmark = [pytest.mark.packaging, pytest.mark.slow]
@@ -87,7 +88,7 @@ def user_api_zip(tmp_path_factory) -> Path:
 def test_user_api_artifact_serves_register_and_lookup(user_api_zip, tmp_path, app_environment):
     env = {
         "DATABASE_URL": app_environment["DATABASE_URL"],
-        "JWT_SECRET": secrets.token_urlsafe(48),
+        **secrets_for("user_api", keys.generate_values()),
         "APP_STAGE": "prod",
         "PUBLIC_URL": "https://blog.example.com",
         "PATH": "/usr/bin:/bin",
@@ -110,7 +111,12 @@ def test_user_api_artifact_serves_register_and_lookup(user_api_zip, tmp_path, ap
 
 
 def test_user_api_artifact_refuses_to_start_without_a_real_key(user_api_zip, tmp_path, app_environment):
-    env = {"DATABASE_URL": app_environment["DATABASE_URL"], "JWT_SECRET": "secret", "APP_STAGE": "prod"}
+    env = {
+        "DATABASE_URL": app_environment["DATABASE_URL"],
+        **secrets_for("user_api", keys.generate_values()),
+        keys.LINK_SECRET: "secret",
+        "APP_STAGE": "prod",
+    }
     with zipfile.ZipFile(user_api_zip) as archive:
         archive.extractall(tmp_path / "x")
     result = subprocess.run(
@@ -128,7 +134,7 @@ def test_user_api_artifact_refuses_to_start_without_a_real_key(user_api_zip, tmp
         timeout=60,
     )
     assert result.returncode != 0
-    assert "JWT_SECRET is missing or a placeholder" in result.stderr
+    assert "LINK_SECRET is too short or a placeholder" in result.stderr
 
 
 # The mail consumer's Lambda handler, as the SQS event source mapping calls it.
@@ -170,7 +176,7 @@ def test_user_api_artifact_consumes_mail_messages_with_partial_batch_responses(
         {"messageId": "broken", "body": "not json"},
     ]
     event = {"Records": [{**r, "receiptHandle": r["messageId"], "eventSource": "aws:sqs"} for r in records]}
-    env = {"DATABASE_URL": app_environment["DATABASE_URL"], "JWT_SECRET": secrets.token_urlsafe(48)}
+    env = {"DATABASE_URL": app_environment["DATABASE_URL"], **secrets_for("send_email", app_environment)}
     result = subprocess.run(
         [sys.executable, "-I", "-S", "-c", SERVE_SQS, str(tmp_path / "x")],
         input=json.dumps(event),
@@ -206,7 +212,7 @@ def test_post_api_artifact_serves_posts(post_api_zip, tmp_path, app_environment,
     ann, token = users.register_and_login("ann")
     env = {
         "DATABASE_URL": app_environment["DATABASE_URL"],
-        "JWT_SECRET": app_environment["JWT_SECRET"],  # the key user_api signed the token with
+        **secrets_for("post_api", app_environment),  # the public key of user_api's token
         "APP_STAGE": "prod",
         "PATH": "/usr/bin:/bin",
     }
@@ -237,7 +243,7 @@ def web_frontend_zip(tmp_path_factory) -> Path:
 def test_web_frontend_artifact_renders_pages(web_frontend_zip, tmp_path, app_environment, api_servers, users):
     users.register("ann")
     env = {
-        "JWT_SECRET": app_environment["JWT_SECRET"],
+        **secrets_for("web_frontend", app_environment),
         # dev: the APIs it calls here are this machine's plain-http servers, which any other
         # stage refuses at start-up (the stack test serves it with the deployment's https ones)
         "APP_STAGE": "dev",

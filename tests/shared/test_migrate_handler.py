@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from blog_shared import migrate
+from blog_shared import keys, migrate
 from tests.helpers import empty_database, reset_caches
 
 # Each test makes and drops a database (about a second); the failure waits out a connect.
@@ -60,8 +60,9 @@ def empty_db(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str
     """A new database, as the apps' DATABASE_URL (how the function finds it, as on AWS)."""
     with empty_database(database_url, "deploy_check") as url:
         monkeypatch.setenv("DATABASE_URL", url)
-        monkeypatch.setenv("APP_STAGE", "prod")  # no signing key: the migration function has none
-        monkeypatch.delenv("JWT_SECRET", raising=False)
+        monkeypatch.setenv("APP_STAGE", "prod")  # no keys: the migration function has none
+        for name in keys.ALL:
+            monkeypatch.delenv(name, raising=False)
         reset_caches()
         yield url
         reset_caches()

@@ -20,6 +20,7 @@ from tests.stack.resolve import Resolver
 
 STACK_NAME = "blog-stack-test"
 APPS = ("user_api", "post_api", "web_frontend")
+HMAC_SECRET_RESOURCES = ("LinkSecret", "ServiceSecret", "ClientAddressSecret", "CookieSecret")
 
 
 @dataclass
@@ -77,7 +78,14 @@ def running_stack(
 
     # What CloudFormation would create, in the emulator (external database mode).
     suffix = secrets.token_hex(4)
-    jwt_arn = secretsmanager.create_secret(Name=f"stack-jwt-{suffix}", SecretString=secrets.token_urlsafe(48))["ARN"]
+    # The keys as the template makes them: the access keys empty (the AccessKeys custom
+    # resource makes the first), the HMAC secrets random.
+    initial = {"AccessSigningKey": "{}", "AccessPublicKeys": '{"keys": []}'}
+    initial |= {name: secrets.token_urlsafe(48) for name in HMAC_SECRET_RESOURCES}
+    secret_arns = {
+        name: secretsmanager.create_secret(Name=f"stack-{name}-{suffix}", SecretString=value)["ARN"]
+        for name, value in initial.items()
+    }
     db_arn = secretsmanager.create_secret(Name=f"stack-db-{suffix}", SecretString=json.dumps({"url": stack_database}))[
         "ARN"
     ]
@@ -106,7 +114,7 @@ def running_stack(
             "MailIdentity": "no-reply@blog.test",
         },
         refs={
-            "JwtSigningKey": jwt_arn,
+            **secret_arns,
             "EmailQueue": queue_url,
             "EmailDeadLetterQueue": dlq_url,
             "AvatarBucket": bucket,

@@ -81,34 +81,45 @@ class Function:
         hosts: dict[str, str] | None = None,
     ) -> None:
         self.name = name
-        folder = work / name
+        self.folder = work / name
         with zipfile.ZipFile(artifact) as archive:
-            archive.extractall(folder)
+            archive.extractall(self.folder)
         self.log = open(work / f"{name}.log", "w")  # noqa: SIM115 - closed in stop()
         self.environment = environment
+        self.command = [
+            sys.executable,
+            "-I",
+            "-c",
+            RUNTIME,
+            str(self.folder),
+            str(runtime_libraries(work / "runtime")),
+            handler,
+            json.dumps(hosts or {}),
+        ]
+        self.lock = threading.Lock()
+        self.invocations = 0
+        self._start()
+
+    def _start(self) -> None:
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-I",
-                "-c",
-                RUNTIME,
-                str(folder),
-                str(runtime_libraries(work / "runtime")),
-                handler,
-                json.dumps(hosts or {}),
-            ],
+            self.command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.log,
             text=True,
-            env={"PATH": "/usr/bin:/bin", **environment},
-            cwd=folder,
+            env={"PATH": "/usr/bin:/bin", **self.environment},
+            cwd=self.folder,
         )
-        self.lock = threading.Lock()
-        self.invocations = 0
         ready = self._read()
         if ready != {"ready": True}:
-            raise FunctionError(f"{name} did not start: {ready} {self.log_text()}")
+            raise FunctionError(f"{self.name} did not start: {ready} {self.log_text()}")
+
+    def recycle(self) -> None:
+        """A new container in place of this one (as Lambda makes after an idle spell)."""
+        with self.lock:
+            self.process.kill()
+            self.process.wait()
+            self._start()
 
     def _read(self) -> Any:
         assert self.process.stdout is not None

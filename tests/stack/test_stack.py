@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 import pytest
 import requests
+from jose import jwt
 from PIL import Image
 from sqlalchemy import create_engine, inspect
 
@@ -59,6 +60,7 @@ def test_every_function_starts_from_its_artifact_with_the_template_environment(r
         "PostApiFunction",
         "WebFunction",
         "MigrateFunction",
+        "AccessKeysFunction",
     }
     web = running_stack.functions["WebFunction"].environment
     # The APIs' own https addresses (the stack's network routes them to the local gateways).
@@ -67,18 +69,25 @@ def test_every_function_starts_from_its_artifact_with_the_template_environment(r
     assert "DATABASE_SECRET_ARN" not in web  # the site never talks to PostgreSQL
     user_api = running_stack.functions["UserApiFunction"].environment
     assert user_api["DATABASE_SECRET_ARN"].startswith("arn:aws:secretsmanager:")
-    assert "DATABASE_URL" not in user_api and "JWT_SECRET" not in user_api  # only secrets' ARNs
+    assert "DATABASE_URL" not in user_api and "LINK_SECRET" not in user_api  # only secrets' ARNs
+    post_api = running_stack.functions["PostApiFunction"].environment
+    assert "ACCESS_PUBLIC_KEYS_ARN" in post_api and "ACCESS_SIGNING_KEY_ARN" not in post_api
 
 
 def test_the_journey(running_stack: RunningStack):
     stack = running_stack
-    # 1. The deployment's migration: the custom resource builds the schema.
+    # 1. The deployment's custom resources: the migration builds the schema, the key function
+    # makes the first access key (and leaves it alone on the next deployment).
     cloudformation = CloudFormation()
     try:
         stack.functions["MigrateFunction"].invoke(cloudformation.event("Create"))
+        stack.functions["AccessKeysFunction"].invoke(cloudformation.event("Create"))
+        stack.functions["AccessKeysFunction"].invoke(cloudformation.event("Update"))
     finally:
         cloudformation.server.shutdown()
-    assert [a["Status"] for a in cloudformation.answers] == ["SUCCESS"], cloudformation.answers
+    assert [a["Status"] for a in cloudformation.answers] == ["SUCCESS"] * 3, cloudformation.answers
+    assert "made the first signing key" in cloudformation.answers[1]["Reason"]
+    assert "left as it is" in cloudformation.answers[2]["Reason"]
     engine = create_engine(stack.database_url)
     assert {"users", "posts", "likes", "email_outbox"} <= set(inspect(engine).get_table_names())
     engine.dispose()
@@ -101,13 +110,17 @@ def test_the_journey(running_stack: RunningStack):
     sqs = boto3.client("sqs", endpoint_url=stack.endpoint, region_name="us-east-1")
 
     def deliver_mail(expected: int) -> list[Any]:
-        messages: list[dict[str, Any]] = []
+        received: dict[str, dict[str, Any]] = {}  # by id: the queue's 1 s visibility may show one twice
         for _ in range(5):
-            messages += sqs.receive_message(QueueUrl=stack.queue_url, MaxNumberOfMessages=10).get("Messages", [])
-        assert len(messages) == expected
+            for message in sqs.receive_message(QueueUrl=stack.queue_url, MaxNumberOfMessages=10).get("Messages", []):
+                received[message["MessageId"]] = message  # its newest receipt handle
+        messages = list(received.values())
+        assert len(messages) == expected, [m["Body"] for m in messages]
         before = len([m for m in sent_mails(stack.endpoint) if SES_SENDER in m.headers.get("From", "")])
         answer = stack.functions["SendEmailFunction"].invoke(sqs_event(messages, stack.queue_arn, "us-east-1"))
         assert answer == {"batchItemFailures": []}
+        for message in messages:  # what the event source mapping does with a batch that succeeded
+            sqs.delete_message(QueueUrl=stack.queue_url, ReceiptHandle=message["ReceiptHandle"])
         return [m for m in sent_mails(stack.endpoint) if SES_SENDER in m.headers.get("From", "")][before:]
 
     welcomes = deliver_mail(2)
@@ -126,6 +139,23 @@ def test_the_journey(running_stack: RunningStack):
     )
     assert written.status_code == 201, written.text
     post_id = written.json()["data"]["id"]
+    # A key rotation (`make rotate-keys STAGE=...` invokes the function so). A new user_api
+    # container signs bob's new token with the new key; ann's older one stays valid; post_api,
+    # still warm with the keys it read before, takes both.
+    old_kid = jwt.get_unverified_header(tokens["ann"])["kid"]
+    rotated = stack.functions["AccessKeysFunction"].invoke({"action": "rotate"})
+    assert rotated["kid"] != old_kid
+    stack.functions["UserApiFunction"].recycle()
+    login = requests.post(f"{users}/user-auth", json={"email": "bob@example.com", "password": PASSWORD}, timeout=30)
+    tokens["bob"] = login.json()["access_token"]
+    assert jwt.get_unverified_header(tokens["bob"])["kid"] == rotated["kid"]
+    edited = requests.put(
+        f"{posts}/posts/{post_id}",
+        json={"title": "Hello from the stack", "content": "Served from the artifacts, after a key rotation."},
+        headers={"Authorization": f"Bearer {tokens['ann']}"},
+        timeout=30,
+    )
+    assert edited.status_code == 200, edited.text
     liked = requests.post(
         f"{posts}/posts/{post_id}/likes", json={}, headers={"Authorization": f"Bearer {tokens['bob']}"}, timeout=30
     )

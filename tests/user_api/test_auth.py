@@ -11,7 +11,7 @@ import pytest
 from jose import jwt
 from sqlalchemy import create_engine, text
 
-from blog_shared import tokens
+from blog_shared import keys, tokens
 from tests.helpers import PASSWORD, app_module
 
 
@@ -27,7 +27,7 @@ def test_post_login_returns_user_and_a_verifiable_token(users):
     claims = tokens.decode(body["access_token"], tokens.ACCESS)
     assert claims.subject == str(ann["id"])
     header = json.loads(base64.urlsafe_b64decode(body["access_token"].split(".")[0] + "=="))
-    assert header["alg"] == "HS256"
+    assert header["alg"] == "ES256" and header["kid"] == keys.signing_key().kid
 
 
 def test_remember_me_gives_a_long_token(users):
@@ -145,7 +145,8 @@ def test_logout_without_token_is_401(users):
     assert users.delete("/user-auth").status_code == 401
 
 
-def _forged(claims_override: dict, key: str | None = None, algorithm: str = "HS256") -> str:
+def _forged(claims_override: dict, key: str | None = None, algorithm: str = "ES256") -> str:
+    """A token with the real key id, signed with user_api's key unless ``key`` is given."""
     now = datetime.now(UTC)
     settings = tokens.get_settings()
     claims = {
@@ -160,7 +161,8 @@ def _forged(claims_override: dict, key: str | None = None, algorithm: str = "HS2
         **claims_override,
     }
     claims = {k: v for k, v in claims.items() if v is not None}
-    return jwt.encode(claims, key or tokens.signing_key(), algorithm=algorithm)
+    real = keys.signing_key()
+    return jwt.encode(claims, key or real.pem, algorithm=algorithm, headers={"kid": real.kid})
 
 
 def _unsigned(claims: dict) -> str:
@@ -173,7 +175,7 @@ def _unsigned(claims: dict) -> str:
 @pytest.mark.parametrize(
     "make_token",
     [
-        lambda: _forged({}, key="another key that is long enough to be a real secret"),
+        lambda: _forged({}, key=keys.new_signing_key().pem),
         lambda: _forged({"exp": int(time.time()) - 10}),
         lambda: _forged({"aud": "someone-else"}),
         lambda: _forged({"iss": "someone-else"}),
@@ -181,7 +183,7 @@ def _unsigned(claims: dict) -> str:
         lambda: _forged({"purpose": None}),
         lambda: _forged({"jti": None}),
         lambda: _forged({"ver": 2}),
-        lambda: _forged({}, algorithm="HS512"),
+        lambda: _forged({}, key=keys.hmac_secret(keys.CLIENT_ADDRESS_SECRET), algorithm="HS512"),
         lambda: _unsigned({"sub": "1", "purpose": "access"}),
         lambda: "not.a.token",
         lambda: "",

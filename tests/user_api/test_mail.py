@@ -295,6 +295,10 @@ def test_unsubscribed_users_get_no_notification_mail(users, mail_flow, database_
     assert follow_mail.to == "bob <bob@example.com>"
     token = unsubscribe_link(follow_mail).rsplit("/", 1)[1]
 
+    # The site first asks whose link it is (that changes nothing), then unsubscribes.
+    asked = users.post("/email-preferences/unsubscribe/preview", {"token": token})
+    assert asked.status_code == 200 and asked.json_body["data"] == {"username": "bob"}
+    assert users.get(f"/users/{bob['id']}", token=bob_token).json_body["data"]["email_notifications"] is True
     answer = users.post("/email-preferences/unsubscribe", {"token": token})
     assert answer.status_code == 200
     assert answer.json_body["data"] == {"username": "bob", "email_notifications": False}
@@ -319,9 +323,10 @@ def test_unsubscribed_users_get_no_notification_mail(users, mail_flow, database_
 def test_unsubscribe_refuses_bad_tokens(users):
     ann, ann_token = users.register_and_login("ann")
     for token in ("nonsense", ann_token, reset_token(ann)):
-        answer = users.post("/email-preferences/unsubscribe", {"token": token})
-        assert answer.status_code == 400
-        assert answer.json_body["message"] == "This unsubscribe link is not valid."
+        for path in ("/email-preferences/unsubscribe", "/email-preferences/unsubscribe/preview"):
+            answer = users.post(path, {"token": token})
+            assert answer.status_code == 400
+            assert answer.json_body["message"] == "This unsubscribe link is not valid."
     assert users.post("/email-preferences/unsubscribe", {}).status_code == 400
 
 

@@ -114,7 +114,7 @@ def test_unsubscribe_page_and_one_click(browser, second_browser, users, mail_flo
     assert f"http://blog.test{path}" in mail.links
 
     # Opening the link only asks.
-    assert "Stop mail about likes" in browser.page(path)
+    assert "Stop mail to ann about likes" in browser.page(path)  # user_api checked the link
     assert 'name="email_notifications" value="y" checked' in browser.page("/account")
     # A mail provider's one-click POST: no cookies, no CSRF token, just the signed link.
     one_click = second_browser

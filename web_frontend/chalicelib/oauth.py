@@ -29,7 +29,6 @@ from blog_shared.config import OAuthProvider, get_settings
 from . import api
 
 STATE_COOKIE = "oauth_state"
-STATE_PURPOSE = "oauth_state"
 STATE_SECONDS = 600
 
 
@@ -76,7 +75,7 @@ def new_attempt(provider: OAuthProvider, next_page: str) -> tuple[Attempt, str]:
     attempt = Attempt(secrets.token_urlsafe(24), secrets.token_urlsafe(48), secrets.token_urlsafe(16), next_page)
     cookie = tokens.issue(
         provider.name,
-        STATE_PURPOSE,
+        tokens.OAUTH_STATE,
         STATE_SECONDS,
         state=attempt.state,
         verifier=attempt.verifier,
@@ -89,7 +88,7 @@ def new_attempt(provider: OAuthProvider, next_page: str) -> tuple[Attempt, str]:
 def check_state(provider: OAuthProvider, cookie: str | None, returned: str | None) -> Attempt:
     """The sign-in the cookie remembers; OAuthError when the state does not match."""
     try:
-        claims = tokens.decode(cookie or "", STATE_PURPOSE)
+        claims = tokens.decode(cookie or "", tokens.OAUTH_STATE)
     except tokens.TokenError:
         raise OAuthError("missing or expired state") from None
     expected = str(claims.extra.get("state", ""))

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import secrets
@@ -29,7 +28,6 @@ from . import api
 SESSION_COOKIE = "session"
 CSRF_COOKIE = "csrf"
 FLASH_COOKIE = "flash"
-FLASH_PURPOSE = "flash"
 REMEMBER_SECONDS = 30 * 24 * 3600
 
 
@@ -82,8 +80,7 @@ class Visit:
     def csrf_token(self) -> str:
         """HMAC of the CSRF cookie's seed and of the login session (its token's id), so a
         planted cookie pair is useless and a token does not outlive its session."""
-        message = f"csrf:{self.csrf_seed}:{self.session_id}".encode()
-        return hmac.new(tokens.signing_key().encode(), message, hashlib.sha256).hexdigest()
+        return tokens.cookie_mac(f"csrf:{self.csrf_seed}:{self.session_id}")
 
     def csrf_ok(self, submitted: object) -> bool:
         # Checked as the shape we issue (64 hex digits) before the constant-time comparison,
@@ -110,7 +107,7 @@ class Visit:
         cookies = list(self.set_cookies)
         pending = self.incoming_flashes + self.outgoing_flashes  # not shown on this response
         if pending:
-            issued = tokens.issue("flash", FLASH_PURPOSE, 300, messages=pending[:10])
+            issued = tokens.issue("flash", tokens.FLASH, 300, messages=pending[:10])
             cookies.append(self._cookie_line(FLASH_COOKIE, issued.token, None))
         elif self.cookies.get(FLASH_COOKIE):
             cookies.append(self._cookie_line(FLASH_COOKIE, "", 0))
@@ -158,7 +155,7 @@ def _read_flashes(raw: str | None) -> list[tuple[str, str]]:
     if not raw:
         return []
     try:
-        claims = tokens.decode(raw, FLASH_PURPOSE)
+        claims = tokens.decode(raw, tokens.FLASH)
     except tokens.TokenError:
         return []
     messages = claims.extra.get("messages") or []

@@ -1,6 +1,7 @@
-"""The mail consumer: Lambda functions fed by SQS and by a schedule (no HTTP routes).
+"""The mail consumer: a Lambda function fed by SQS (no HTTP routes).
 
-``send_email`` receives batches from the mail queue. Each message names an outbox row;
+``send_email`` receives batches from the mail queue (the schedule that queues stalled mail
+again is in ``schedule.py``). Each message names an outbox row;
 the row is locked, composed, sent through SES and marked sent in one transaction, so a
 redelivered message sends nothing and a failed send leaves the row unsent. Failed
 messages are reported back (partial batch response) and only they are retried; after 5
@@ -20,13 +21,12 @@ import time
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any, cast
 
-from chalice.app import Blueprint, CloudWatchEvent, Rate, SQSEvent
+from chalice.app import Blueprint, SQSEvent
 
-from blog_shared import aws, limits, mail
+from blog_shared import aws
 from blog_shared.config import EMAIL_QUEUE_NAME, check_at_startup, get_settings
 from blog_shared.db import transaction
 
-from ..auth import store as auth_store
 from . import store
 from .compose import compose
 
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 # Lambda imports this module directly (the handlers' functions are not in app.py).
-check_at_startup(addresses=("PUBLIC_URL",))  # the links in mail
+check_at_startup("send_email", addresses=("PUBLIC_URL",))  # the link secret; https links in mail
 log = logging.getLogger("blog.mail")
 log.setLevel(logging.INFO)  # Lambda's default is WARNING: keep a line per mail sent
 bp = Blueprint(__name__)
@@ -54,18 +54,6 @@ def send_email(event: SQSEvent) -> dict[str, Any]:
         context=cast("LambdaContext | None", event.context),  # Lambda's context object
     )
     return dict(answer)
-
-
-@bp.schedule(Rate(1, unit=Rate.MINUTES))
-def republish_stalled_mail(event: CloudWatchEvent) -> None:
-    """Queue again the mail whose message never reached SQS (it was down) or was lost; and,
-    as the deployment's one scheduled chore, forget what has gone stale: rate-limit counts of
-    ended windows, failed logins past their window, revocations of expired tokens."""
-    mail.republish_stalled()
-    with transaction() as db:
-        swept = limits.sweep(db) + auth_store.sweep_stale(db)
-    if swept:
-        log.info("swept %d stale rows", swept)
 
 
 def deliver(record: SQSRecord) -> None:

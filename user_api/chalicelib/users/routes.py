@@ -188,6 +188,18 @@ def oauth_user() -> Response:
     return token_response(user, remember=data["remember"], status=201 if created else 200)
 
 
+@bp.route("/email-preferences/unsubscribe/preview", methods=["POST"])
+@doc(
+    "Whose mail an unsubscribe link's token would turn off (changes nothing)", body=UnsubscribeSchema, errors=(400, 413)
+)
+def unsubscribe_preview() -> Response:
+    """Answers ``{"username"}``: the site checks a link with this before it shows its form
+    (the link secret is user_api's alone)."""
+    with request_scope(bp) as scope:
+        user = store.unsubscribe_target(scope.db, scope.body(UnsubscribeSchema)["token"])
+        return success({"username": user.username})
+
+
 @bp.route("/email-preferences/unsubscribe", methods=["POST"])
 @doc("Stop notification mail, with the token of a mail's unsubscribe link", body=UnsubscribeSchema, errors=(400, 413))
 def unsubscribe() -> Response:

@@ -175,8 +175,8 @@ def find_or_create_oauth_user(db: Session, email: str, username_hint: str) -> tu
     return user, True
 
 
-def unsubscribe(db: Session, token: str) -> User:
-    """Turn notification mail off for the user of an unsubscribe link's token (refused when
+def unsubscribe_target(db: Session, token: str) -> User:
+    """The user whose notification mail an unsubscribe link's token turns off (refused when
     the token does not verify)."""
     try:
         user_id = int(tokens.decode(token, tokens.UNSUBSCRIBE).subject)
@@ -185,6 +185,12 @@ def unsubscribe(db: Session, token: str) -> User:
     user = db.get(User, user_id)
     if user is None:
         raise InvalidError.field("token", INVALID_UNSUBSCRIBE)
+    return user
+
+
+def unsubscribe(db: Session, token: str) -> User:
+    """Turn notification mail off for the user of an unsubscribe link's token."""
+    user = unsubscribe_target(db, token)
     user.email_notifications = False
     db.flush()
     return user

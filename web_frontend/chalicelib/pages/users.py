@@ -7,8 +7,6 @@ from urllib.parse import quote
 
 from chalice.app import Blueprint, Response
 
-from blog_shared import tokens
-
 from .. import api, avatars, visit
 from ..web import (
     PAGE_TYPES,
@@ -168,16 +166,12 @@ def _mail_link(
 @bp.route("/unsubscribe/{token}", methods=["GET", "POST"], content_types=PAGE_TYPES)
 def unsubscribe(token: str) -> Response:
     """The link in every notification mail. GET asks (link checkers must not unsubscribe
-    anyone), once the token is known to be one of ours; POST unsubscribes, from the page's
-    button or from a mail provider's one-click request (RFC 8058), which carries no cookies:
-    the signed token is the authority."""
-    if bp.current_request.method == "GET":
-        try:
-            tokens.decode(token, tokens.UNSUBSCRIBE)
-        except tokens.TokenError:
-            raise PageError(400, "This unsubscribe link is not valid.") from None
-        return render("unsubscribe.html", token=token, done=False)
-    answer = api.call("users", "POST", "/email-preferences/unsubscribe", json={"token": token})
+    anyone), once user_api (which alone holds the link secret) has checked the token; POST
+    unsubscribes, from the page's button or from a mail provider's one-click request (RFC
+    8058), which carries no cookies: the signed token is the authority."""
+    asking = bp.current_request.method == "GET"
+    path = "/email-preferences/unsubscribe" + ("/preview" if asking else "")
+    answer = api.call("users", "POST", path, json={"token": token})
     if not answer.ok:
         raise PageError(400, answer.message)
-    return render("unsubscribe.html", done=True, username=answer.data["username"])
+    return render("unsubscribe.html", token=token, done=not asking, username=answer.data["username"])
