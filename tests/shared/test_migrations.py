@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from blog_shared import migrate
-from tests.helpers import empty_database
+from tests.helpers import app_module, empty_database
 
 
 @pytest.fixture
@@ -93,3 +93,37 @@ def test_the_models_and_the_migrations_describe_the_same_schema(scratch_db):
         differences = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert differences == []
+
+
+LEGACY = "INSERT INTO users (username, email, password_hash) VALUES (:name, :email, 'h')"
+
+
+def test_addresses_stored_before_validation_are_found_by_a_login_after_it(scratch_db, app_environment):
+    """Accounts from before email-validator: a punycode domain, mixed case, an address
+    today's rules refuse. Migration 0005 gives each the canonical form a login computes."""
+    login_key = app_module("user_api", "chalicelib.users.emails").login_key
+    migrate.upgrade(scratch_db, "0004_limits")
+    engine = create_engine(scratch_db)
+    stored = {"puny": "Zoe@XN--B-1GA.de", "mixed": "Max.Power@Example.COM", "local": "old@printer.local"}
+    with engine.begin() as conn:
+        for name, email in stored.items():
+            conn.execute(text(LEGACY), {"name": name, "email": email})
+    migrate.upgrade(scratch_db)
+    with engine.connect() as conn:
+        canonical = dict(conn.execute(text("SELECT username, email_canonical FROM users")).all())
+    engine.dispose()
+    typed = {"puny": "zoe@bö.de", "mixed": "max.power@example.com", "local": "Old@printer.local"}
+    assert canonical == {name: login_key(address) for name, address in typed.items()}
+    assert canonical["puny"] == login_key("zoe@xn--b-1ga.de")  # typed as stored, too
+
+
+def test_accounts_differing_only_in_unicode_case_stop_the_migration_with_their_ids(scratch_db):
+    migrate.upgrade(scratch_db, "0004_limits")
+    engine = create_engine(scratch_db)
+    with engine.begin() as conn:  # lower() under the C collation leaves "Ä": 0004's index allowed both
+        conn.execute(text(LEGACY), {"name": "upper", "email": "Ärger@example.de"})
+        conn.execute(text(LEGACY), {"name": "lower", "email": "ärger@example.de"})
+        ids = conn.execute(text("SELECT id FROM users ORDER BY id")).scalars().all()
+    engine.dispose()
+    with pytest.raises(RuntimeError, match=f"ids {ids[0]}, {ids[1]}\\): change or merge"):
+        migrate.upgrade(scratch_db)

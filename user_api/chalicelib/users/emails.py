@@ -58,11 +58,14 @@ def mail_address(stored: str) -> str | None:
 
 def login_key(raw: str) -> str | None:
     """The canonical form of an address typed to log in or to ask for a reset (None when it
-    cannot be an account's)."""
+    cannot be an account's). An address today's rules refuse may still be an account's from
+    before them (``x@host.local``): it is looked up as typed."""
+    address = raw.strip()
     try:
-        return canonical_email(normalized(raw.strip()))
+        return canonical_email(normalized(address))
     except ValueError:
-        return None
+        as_typed = canonical_email(address)
+        return as_typed if "@" in as_typed and len(as_typed) <= MAX_LENGTH else None
 
 
 def _check(address: str, test_environment: bool = False) -> Any:
