@@ -137,3 +137,18 @@ def test_the_routes_come_from_chalice_and_integrate_the_function_by_name():
 def test_a_function_the_template_does_not_declare_as_chalice_does_is_refused(functions, message):
     with pytest.raises(stack.TemplateError, match=message):
         stack.merge_app(stack.load_source(), "user_api", chalice_output(functions))
+
+
+def test_mail_that_ses_refuses_for_good_raises_an_alarm():
+    """The metric filter counts the line the mail function logs for such a mail (that the
+    function logs it is tested in tests/user_api/test_mail_faults.py); the alarm tells the operators."""
+    resources = stack.load_source()["Resources"]
+    metric = resources["MailRefusedMetric"]["Properties"]
+    assert metric["LogGroupName"] == {"Ref": "SendEmailLogs"}
+    term = metric["FilterPattern"].strip('"')
+    handlers = (REPO / "user_api" / "chalicelib" / "mail" / "handlers.py").read_text()
+    assert f'log.warning("mail %s: {term}, not retried' in handlers
+    [transformation] = metric["MetricTransformations"]
+    alarm = resources["MailRefusedAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == (transformation["MetricNamespace"], "MailRefused")
+    assert alarm["AlarmActions"] == [{"Ref": "OperatorsTopic"}] and alarm["Threshold"] == 0

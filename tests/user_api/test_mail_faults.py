@@ -5,6 +5,7 @@ passes every other call through. And the operators' commands for what is left ov
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -107,11 +108,15 @@ def test_lasting_throttling_gives_the_message_back_for_later(users, mail_flow, f
 
 
 def test_a_refused_address_fails_at_once_and_operators_can_list_and_retry_it(
-    users, mail_flow, faulty_ses, database_url
+    users, mail_flow, faulty_ses, database_url, caplog
 ):
     faulty_ses.errors = [REJECTED]
     users.register("ann")
-    mail_flow.deliver()
+    with caplog.at_level(logging.WARNING, logger="blog.mail"):
+        mail_flow.deliver()
+    # The line the template's MailRefusedMetric counts (an alarm tells the operators).
+    assert any("refused for good" in record.getMessage() for record in caplog.records)
+    assert "ann@example.com" not in caplog.text
     assert faulty_ses.sends == 1 and mail_flow.sent() == []  # not retried five times
     assert mail_flow.queued() == [] and mail_flow.queued(mail_flow.dlq_url) == []
     row = outbox_row(database_url)
