@@ -78,10 +78,11 @@ mail-redrive: $(STAMP)
 mail-failed: $(STAMP)
 	$(PY) -m devtools.mailops failed $(STAGE_OPTION) $(if $(RETRY),--retry)
 
-# A new access-token signing key; the previous one stays valid, so nobody is logged out
-# (the local system by default; `STAGE=prod` for a deployed stack).
+# A new access-token signing key; the previous ones stay valid until their tokens expire, so
+# nobody is logged out (the local system by default; `STAGE=prod` for a deployed stack;
+# `REVOKE=1` after a leak ends every session).
 rotate-keys: $(STAMP)
-	$(PY) -m devtools.rotate_keys $(STAGE_OPTION)
+	$(PY) -m devtools.rotate_keys $(STAGE_OPTION) $(if $(REVOKE),--revoke) $(if $(SECRET),--secret $(SECRET))
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache .mypy_cache */vendor tests/artifacts

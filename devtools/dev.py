@@ -59,6 +59,7 @@ def dev_secrets() -> dict[str, str]:
 def write_dev_secrets(values: Mapping[str, str]) -> None:
     DEVDB.mkdir(exist_ok=True)
     partial = SECRETS_FILE.with_suffix(".tmp")
+    partial.unlink(missing_ok=True)  # made afresh, so only its owner may ever read it
     partial.touch(mode=0o600)
     partial.write_text(json.dumps(dict(values), indent=1))
     partial.replace(SECRETS_FILE)

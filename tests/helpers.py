@@ -25,6 +25,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 from chalice.test import Client
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from jose import jwk, jwt
 from packaging.requirements import Requirement
 from sqlalchemy import create_engine, text
@@ -105,8 +107,8 @@ def hs256_token(payload: dict[str, object], secret: str, kid: str | None = None)
 
 def forged_access_tokens(held: Mapping[str, str], subject: str = "1") -> list[str]:
     """Access tokens an app holding ``held`` (post_api's keys and secrets) could make: HS256
-    with each secret or public key it holds (as text and as PEM), and ES256 with a key pair
-    of its own under the real key id."""
+    with each secret or public key it holds (as text and as PEM), ES256 with a key pair of
+    its own (under the real key id, or none), ES384 under the real key id, and ``alg: none``."""
     [public] = json.loads(held[keys.ACCESS_PUBLIC_KEYS])["keys"][:1]
     public_pem = jwk.construct(public, keys.ALGORITHM).to_pem().decode()
     claims = token_claims(tokens.ACCESS, subject)
@@ -115,7 +117,18 @@ def forged_access_tokens(held: Mapping[str, str], subject: str = "1") -> list[st
     forged.append(hs256_token(claims, public_pem, kid=public["kid"]))
     own = keys.new_signing_key().pem
     forged.append(jwt.encode(claims, own, algorithm=keys.ALGORITHM, headers={"kid": public["kid"]}))
+    forged.append(jwt.encode(claims, own, algorithm=keys.ALGORITHM))  # no key id
+    p384 = ec.generate_private_key(ec.SECP384R1()).private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    forged.append(jwt.encode(claims, p384.decode(), algorithm="ES384", headers={"kid": public["kid"]}))
+    unsigned = (
+        f"{_b64(json.dumps({'alg': 'none', 'kid': public['kid']}).encode())}.{_b64(json.dumps(claims).encode())}."
+    )
+    forged.append(unsigned)
     return forged
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 class Api:

@@ -65,7 +65,7 @@ def require_self(user: User, user_id: int) -> None:
 
 def require_service(request: Request, service: str) -> None:
     """Refused unless the request carries a service token minted by ``service`` (another app
-    of this deployment, holding the same signing key)."""
+    of this deployment, holding the service secret)."""
     token = bearer_token(request)
     try:
         claims = tokens.decode(token or "", tokens.SERVICE)

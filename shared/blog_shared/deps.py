@@ -34,9 +34,10 @@ _UNKNOWN = object()
 
 
 class RequestScope:
-    def __init__(self, request: Request, db: Session) -> None:
+    def __init__(self, request: Request, db: Session, api: str) -> None:
         self.request = request
         self.db = db
+        self.api = api  # the app's name: "user-api" or "post-api"
         self._caller: Any = _UNKNOWN
         self._after_failure: list[Callable[[Session], None]] = []
 
@@ -74,10 +75,15 @@ class RequestScope:
             raise UnauthenticatedError(TOKEN_REQUIRED)
         return found
 
+    @property
+    def client_address(self) -> str:
+        """The address this request counts against in rate limits and login throttling."""
+        return limits.client_address(self.request, self.api)
+
     def limit(self, rule: limits.Rule, account: str | int | None = None) -> None:
         """Count this request against ``rule`` for its client address (and ``account``),
         whether it then succeeds or not; refused (429) over the limit."""
-        address = limits.client_address(self.request)
+        address = self.client_address
         self.on_failure(lambda db: limits.hit(db, rule, address, account, check=False))
         limits.hit(self.db, rule, address, account)
 
@@ -103,7 +109,7 @@ def request_scope(bp: Blueprint) -> Iterator[RequestScope]:
     scope: RequestScope | None = None
     try:
         with transaction() as db:
-            scope = RequestScope(request, db)
+            scope = RequestScope(request, db, bp.current_app.app_name)
             yield scope
     except DomainError:
         if scope is not None and scope._after_failure:

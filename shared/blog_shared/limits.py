@@ -53,12 +53,12 @@ PASSWORD_RESET = Rule(
 )
 
 
-def client_address(request: Request) -> str:
-    """The address a request counts against (see the module's notes)."""
+def client_address(request: Request, api: str) -> str:
+    """The address a request to ``api`` (its app name) counts against (see the module's notes)."""
     claimed = request.headers.get(tokens.CLIENT_HEADER)
     if claimed:
         try:
-            address = tokens.decode(claimed, tokens.CLIENT).extra.get("addr")
+            address = tokens.decode(claimed, tokens.CLIENT_FOR[api]).extra.get("addr")
         except tokens.TokenError:
             address = None  # not ours: count the request against its own address
         if isinstance(address, str):

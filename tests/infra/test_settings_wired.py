@@ -4,6 +4,7 @@ be forgotten in infra/template.yaml)."""
 
 from __future__ import annotations
 
+import json
 import re
 
 from blog_shared import keys
@@ -24,7 +25,8 @@ DEFAULTED = {
     "ACCESS_PUBLIC_KEYS": "on AWS its value comes from the secret ACCESS_PUBLIC_KEYS_ARN names",
     "LINK_SECRET": "on AWS its value comes from the secret LINK_SECRET_ARN names",
     "SERVICE_SECRET": "on AWS its value comes from the secret SERVICE_SECRET_ARN names",
-    "CLIENT_ADDRESS_SECRET": "on AWS its value comes from the secret CLIENT_ADDRESS_SECRET_ARN names",
+    "USER_API_CLIENT_SECRET": "on AWS its value comes from the secret USER_API_CLIENT_SECRET_ARN names",
+    "POST_API_CLIENT_SECRET": "on AWS its value comes from the secret POST_API_CLIENT_SECRET_ARN names",
     "COOKIE_SECRET": "on AWS its value comes from the secret COOKIE_SECRET_ARN names",
     "DB_POOL_SIZE": "1: a Lambda container serves one request at a time",
     "JWT_ISSUER": "serverless-blog",
@@ -88,7 +90,8 @@ SECRET_RESOURCES = {
     keys.ACCESS_PUBLIC_KEYS: "AccessPublicKeys",
     keys.LINK_SECRET: "LinkSecret",
     keys.SERVICE_SECRET: "ServiceSecret",
-    keys.CLIENT_ADDRESS_SECRET: "ClientAddressSecret",
+    keys.USER_API_CLIENT_SECRET: "UserApiClientSecret",
+    keys.POST_API_CLIENT_SECRET: "PostApiClientSecret",
     keys.COOKIE_SECRET: "CookieSecret",
 }
 
@@ -127,8 +130,10 @@ def test_each_function_gets_exactly_what_its_app_needs():
 
 
 def test_each_role_may_read_only_the_secrets_its_function_is_given():
-    template = stack.load_source()
-    resources = template["Resources"]
+    """Every statement about Secrets Manager names its secrets one by one (no wildcard action
+    or resource); the secrets a role may read are exactly those its function is given; only
+    the key function may write, and only the access keys."""
+    resources = stack.load_source()["Resources"]
     for name, function in resources.items():
         if function["Type"] != "AWS::Serverless::Function":
             continue
@@ -138,17 +143,29 @@ def test_each_role_may_read_only_the_secrets_its_function_is_given():
             if f"{setting}_ARN" in function["Properties"]["Environment"]["Variables"]
         }
         role = resources[function["Properties"]["Role"]["Fn::GetAtt"][0]]
-        readable = {
-            reference["Ref"]
+        statements = [
+            statement
             for policy in role["Properties"]["Policies"]
             if "PolicyDocument" in policy
             for statement in policy["PolicyDocument"]["Statement"]
-            if "secretsmanager:GetSecretValue" in statement["Action"]
-            for reference in (
-                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-            )
-            if isinstance(reference, dict) and reference.get("Ref") in SECRET_RESOURCES.values()
-        }
+            if any(action.startswith("secretsmanager:") for action in _as_list(statement["Action"]))
+        ]
+        allowed = {"secretsmanager:GetSecretValue"}
+        if name == "AccessKeysFunction":
+            allowed.add("secretsmanager:PutSecretValue")
+        readable = set()
+        for statement in statements:
+            assert set(_as_list(statement["Action"])) <= allowed, name
+            for reference in _as_list(statement["Resource"]):
+                assert isinstance(reference, dict), f"{name}: a secret named by a string ({reference!r})"
+                if reference.get("Ref") in SECRET_RESOURCES.values():
+                    readable.add(reference["Ref"])
+                else:  # the database's secret, and nothing else
+                    assert "DatabaseSecret" in json.dumps(reference), f"{name}: {reference}"
         assert readable == given, name
     # Only user_api's function signs access tokens; post_api and the site cannot even read the key.
     assert "ACCESS_SIGNING_KEY_ARN" not in NEEDED["PostApiFunction"] | NEEDED["WebFunction"]
+
+
+def _as_list(value: object) -> list[object]:
+    return value if isinstance(value, list) else [value]

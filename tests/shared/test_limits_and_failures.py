@@ -24,7 +24,7 @@ def count_rows(database_url: str, table: str) -> int:
 
 
 def as_client(address: str) -> dict[str, str]:
-    return {tokens.CLIENT_HEADER: tokens.client_token(address)}
+    return {tokens.CLIENT_HEADER: tokens.client_token("user-api", address)}
 
 
 @pytest.mark.slow

@@ -20,7 +20,7 @@ from tests.stack.resolve import Resolver
 
 STACK_NAME = "blog-stack-test"
 APPS = ("user_api", "post_api", "web_frontend")
-HMAC_SECRET_RESOURCES = ("LinkSecret", "ServiceSecret", "ClientAddressSecret", "CookieSecret")
+HMAC_SECRET_RESOURCES = ("LinkSecret", "ServiceSecret", "UserApiClientSecret", "PostApiClientSecret", "CookieSecret")
 
 
 @dataclass

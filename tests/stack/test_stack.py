@@ -6,7 +6,9 @@ journey over it. `make test-stack` runs these alone."""
 from __future__ import annotations
 
 import io
+import json
 import re
+import time
 from email.utils import parseaddr
 from typing import Any
 
@@ -139,16 +141,27 @@ def test_the_journey(running_stack: RunningStack):
     )
     assert written.status_code == 201, written.text
     post_id = written.json()["data"]["id"]
-    # A key rotation (`make rotate-keys STAGE=...` invokes the function so). A new user_api
-    # container signs bob's new token with the new key; ann's older one stays valid; post_api,
-    # still warm with the keys it read before, takes both.
+    # A key rotation, as `make rotate-keys STAGE=...` invokes it. By default the new key is
+    # published now and signs once every function has read it (tested in test_keys.py);
+    # here it signs at once, in new containers of both APIs. ann's older token stays valid.
     old_kid = jwt.get_unverified_header(tokens["ann"])["kid"]
-    rotated = stack.functions["AccessKeysFunction"].invoke({"action": "rotate"})
-    assert rotated["kid"] != old_kid
+    rotated = stack.functions["AccessKeysFunction"].invoke({"action": "rotate", "activate_after_seconds": 0})
+    assert rotated["kid"] != old_kid and rotated["revoked_others"] is False
     stack.functions["UserApiFunction"].recycle()
+    stack.functions["PostApiFunction"].recycle()
     login = requests.post(f"{users}/user-auth", json={"email": "bob@example.com", "password": PASSWORD}, timeout=30)
     tokens["bob"] = login.json()["access_token"]
     assert jwt.get_unverified_header(tokens["bob"])["kid"] == rotated["kid"]
+    # The next rotation, with the default delay: published at once, signing only later.
+    pending = stack.functions["AccessKeysFunction"].invoke({"action": "rotate"})
+    assert pending["signs_from"] >= time.time() + 10 * 60
+    public_arn = stack.functions["PostApiFunction"].environment["ACCESS_PUBLIC_KEYS_ARN"]
+    manager = boto3.client("secretsmanager", endpoint_url=stack.endpoint, region_name="us-east-1")
+    published = json.loads(manager.get_secret_value(SecretId=public_arn)["SecretString"])["keys"]
+    assert [key["kid"] for key in published] == [pending["kid"], rotated["kid"], old_kid]
+    stack.functions["UserApiFunction"].recycle()
+    again = requests.post(f"{users}/user-auth", json={"email": "bob@example.com", "password": PASSWORD}, timeout=30)
+    assert jwt.get_unverified_header(again.json()["access_token"])["kid"] == rotated["kid"]
     edited = requests.put(
         f"{posts}/posts/{post_id}",
         json={"title": "Hello from the stack", "content": "Served from the artifacts, after a key rotation."},

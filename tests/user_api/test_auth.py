@@ -76,7 +76,7 @@ def attempt(users, email: str, password: str, address: str):
 
 
 def as_client(address: str) -> dict[str, str]:
-    return {tokens.CLIENT_HEADER: tokens.client_token(address)}
+    return {tokens.CLIENT_HEADER: tokens.client_token("user-api", address)}
 
 
 @pytest.mark.slow
@@ -183,7 +183,7 @@ def _unsigned(claims: dict) -> str:
         lambda: _forged({"purpose": None}),
         lambda: _forged({"jti": None}),
         lambda: _forged({"ver": 2}),
-        lambda: _forged({}, key=keys.hmac_secret(keys.CLIENT_ADDRESS_SECRET), algorithm="HS512"),
+        lambda: _forged({}, key=keys.hmac_secrets(keys.USER_API_CLIENT_SECRET)[0], algorithm="HS512"),
         lambda: _unsigned({"sub": "1", "purpose": "access"}),
         lambda: "not.a.token",
         lambda: "",

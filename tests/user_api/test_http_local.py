@@ -117,7 +117,7 @@ def test_parallel_guesses_from_one_address_get_no_more_password_checks_than_the_
 
     register_over_http(server, "ann")
     limit = app_module("user_api", "chalicelib.auth.store").ADDRESS_FAILURES
-    headers = {tokens.CLIENT_HEADER: tokens.client_token("203.0.113.200")}
+    headers = {tokens.CLIENT_HEADER: tokens.client_token("user-api", "203.0.113.200")}
 
     def guess(n: int) -> int:
         body = {"email": "ann@example.com", "password": f"guess {n}"}

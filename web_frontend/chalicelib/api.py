@@ -65,7 +65,7 @@ def call(
     if token:
         headers["Authorization"] = f"Bearer {token}"
     if client:
-        headers[tokens.CLIENT_HEADER] = tokens.client_token(client)
+        headers[tokens.CLIENT_HEADER] = tokens.client_token("user-api" if service == "users" else "post-api", client)
     try:
         response = _session.request(
             method, base + path, json=json, params=params, headers=headers, timeout=settings.api_timeout

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import hmac
 import re
 import secrets
 import threading
@@ -80,7 +79,11 @@ class Visit:
     def csrf_token(self) -> str:
         """HMAC of the CSRF cookie's seed and of the login session (its token's id), so a
         planted cookie pair is useless and a token does not outlive its session."""
-        return tokens.cookie_mac(f"csrf:{self.csrf_seed}:{self.session_id}")
+        return tokens.cookie_mac(self._csrf_message)
+
+    @property
+    def _csrf_message(self) -> str:
+        return f"csrf:{self.csrf_seed}:{self.session_id}"
 
     def csrf_ok(self, submitted: object) -> bool:
         # Checked as the shape we issue (64 hex digits) before the constant-time comparison,
@@ -89,7 +92,7 @@ class Visit:
             isinstance(submitted, str)
             and CSRF_SHAPE.fullmatch(submitted) is not None
             and bool(self.cookies.get(CSRF_COOKIE))
-            and hmac.compare_digest(self.csrf_token, submitted)
+            and tokens.cookie_mac_matches(self._csrf_message, submitted)
         )
 
     # -- cookies -----------------------------------------------------------------------------

@@ -7,7 +7,6 @@ from chalice.app import Response
 from blog_shared.deps import request_scope
 from blog_shared.errors import NotFoundError, ThrottledError, UnauthenticatedError
 from blog_shared.http import ApiBlueprint, no_content
-from blog_shared.limits import client_address
 from blog_shared.openapi import doc
 from blog_shared.users import UserSchema
 
@@ -27,7 +26,7 @@ def log_in() -> Response:
     failure. Nobody is locked out: the reset link clears an account's failures."""
     with request_scope(bp) as scope:
         data = scope.body(LoginSchema)
-        result = store.attempt_login(scope.db, data["email"], data["password"], client_address(scope.request))
+        result = store.attempt_login(scope.db, data["email"], data["password"], scope.client_address)
     return _answer(result, data["email"], data["remember"])
 
 
@@ -43,7 +42,7 @@ def log_in_legacy() -> Response:
     with request_scope(bp) as scope:
         email = scope.query(LegacyLoginQuerySchema)["email"]
         data = scope.body(LegacyLoginSchema)
-        result = store.attempt_login(scope.db, email, data["password"], client_address(scope.request))
+        result = store.attempt_login(scope.db, email, data["password"], scope.client_address)
     return _answer(result, email, data["remember"])
 
 

@@ -56,7 +56,7 @@ def user_for_reset_token(db: Session, token: str, lock: bool = False) -> User:
     if (
         user is None
         or claims.extra.get("ver") != user.session_version
-        or claims.extra.get("em") != tokens.email_fingerprint(user.email)
+        or not tokens.fingerprint_matches(user.email, claims.extra.get("em"))
     ):
         raise InvalidError.field("token", INVALID_TOKEN)
     return user

@@ -36,7 +36,7 @@ def _user_of(db: Session, token: str, purposes: tuple[str, ...]) -> tuple[User, 
     user = db.scalar(select(User).where(User.id == user_id).with_for_update())
     if user is None:
         raise InvalidError.field("token", INVALID_LINK)
-    if purpose != tokens.EMAIL_UNDO and claims.extra.get("em") != tokens.email_fingerprint(user.email):
+    if purpose != tokens.EMAIL_UNDO and not tokens.fingerprint_matches(user.email, claims.extra.get("em")):
         raise InvalidError.field("token", INVALID_LINK)
     if purpose == tokens.EMAIL_CHANGE and claims.extra.get("ver") != user.session_version:
         raise InvalidError.field("token", INVALID_LINK)

@@ -9,7 +9,6 @@ from blog_shared.auth import require_self, require_service
 from blog_shared.deps import RequestScope, request_scope
 from blog_shared.errors import ForbiddenError, InvalidError, ThrottledError, UnauthenticatedError
 from blog_shared.http import ApiBlueprint, path_id, success
-from blog_shared.limits import client_address
 from blog_shared.models import User
 from blog_shared.openapi import doc
 from blog_shared.users import UserSchema, user_json
@@ -121,7 +120,7 @@ def check_current_password(scope: RequestScope, user: User, given: str | None) -
         raise ForbiddenError(store.NO_PASSWORD_YET)
     if not given:
         raise InvalidError.field("current_password", store.CURRENT_PASSWORD_NEEDED)
-    client = client_address(scope.request)
+    client = scope.client_address
     result = auth_store.attempt_login(scope.db, user.email, given, client)
     if result.outcome == "throttled":
         raise ThrottledError("Too many wrong passwords. Try again later.", result.retry_after)
