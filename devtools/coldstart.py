@@ -144,6 +144,10 @@ def run(database_url: str, build: Path) -> int:
         "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": "test",
         "EMAIL_QUEUE_URL": "http://127.0.0.1:9/queue/unused",  # nothing is queued by these events
+        # Outside dev the apps start only with https addresses of other machines (never called here).
+        "PUBLIC_URL": "https://blog.example.com",
+        "USER_API_URL": "https://users.blog.example.com/api",
+        "POST_API_URL": "https://posts.blog.example.com/api",
         "PYTHONDONTWRITEBYTECODE": "1",  # as on Lambda: nothing written next to the code
     }
     rows = []

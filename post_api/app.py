@@ -7,7 +7,7 @@ from chalicelib.comments.routes import bp as comment_routes
 from chalicelib.likes.routes import bp as like_routes
 from chalicelib.posts.routes import bp as post_routes
 
-check_at_startup("post_api")  # refuse to start without its keys
+check_at_startup("post_api", addresses=("PUBLIC_URL",))  # its keys; outside dev, https post addresses
 
 app = create_api("post-api")
 app.register_blueprint(post_routes)

@@ -320,7 +320,14 @@ class Browser:
         return response
 
     def get(self, path: str) -> Any:
-        return self.request("GET", path)
+        """GET ``path``, following a permanent redirect (a post's short address) as a browser
+        does; ``request("GET", ...)`` sees the 301 itself."""
+        response = self.request("GET", path)
+        for _ in range(3):
+            if response.status_code != 301:
+                break
+            response = self.request("GET", response.headers["Location"])
+        return response
 
     def csrf(self) -> str:
         """The CSRF token of the last page (fetching the home page if there is none yet)."""

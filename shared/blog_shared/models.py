@@ -126,7 +126,11 @@ class Post(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(100))
-    content: Mapped[str] = mapped_column(Text)
+    content: Mapped[str] = mapped_column(Text)  # Markdown, as written
+    # Rendered when written (post_api's posts/writing.py): sanitised HTML, plain text, address.
+    content_html: Mapped[str] = mapped_column(Text, server_default="")
+    excerpt: Mapped[str] = mapped_column(String(300), server_default="")
+    slug: Mapped[str] = mapped_column(String(80), server_default="post")
     date_posted: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -71,7 +71,14 @@ NEEDED = {
     },
     "SendEmailFunction": {"APP_STAGE", *DATABASE, *secret_arns("send_email"), "SES_SENDER", "PUBLIC_URL"},
     "RepublishStalledMailFunction": {"APP_STAGE", *DATABASE, *secret_arns("republish_mail"), "EMAIL_QUEUE_URL"},
-    "PostApiFunction": {"APP_STAGE", *DATABASE, *secret_arns("post_api"), "EMAIL_QUEUE_URL", "AVATAR_BASE_URL"},
+    "PostApiFunction": {
+        "APP_STAGE",
+        *DATABASE,
+        *secret_arns("post_api"),
+        "EMAIL_QUEUE_URL",
+        "PUBLIC_URL",
+        "AVATAR_BASE_URL",
+    },
     "WebFunction": {
         "APP_STAGE",
         *secret_arns("web_frontend"),

@@ -214,6 +214,7 @@ def test_post_api_artifact_serves_posts(post_api_zip, tmp_path, app_environment,
         "DATABASE_URL": app_environment["DATABASE_URL"],
         **secrets_for("post_api", app_environment),  # the public key of user_api's token
         "APP_STAGE": "prod",
+        "PUBLIC_URL": "https://blog.example.com",
         "PATH": "/usr/bin:/bin",
     }
     write = proxy_event("POST", "/posts", "/posts", {"title": "From Lambda", "content": "Hello"})

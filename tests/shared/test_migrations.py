@@ -127,3 +127,23 @@ def test_accounts_differing_only_in_unicode_case_stop_the_migration_with_their_i
     engine.dispose()
     with pytest.raises(RuntimeError, match=f"ids {ids[0]}, {ids[1]}\\): change or merge"):
         migrate.upgrade(scratch_db)
+
+
+def test_posts_written_before_markdown_stay_plain_text(scratch_db):
+    """Migration 0007: an older post's HTML is its text, escaped, in paragraphs (it was not
+    written as Markdown); its excerpt and slug are made as for new posts."""
+    migrate.upgrade(scratch_db, "0006_login_throttle")
+    engine = create_engine(scratch_db)
+    with engine.begin() as conn:
+        conn.execute(text(USERS + "('old', 'old@example.com', 'old@example.com', 'h')"))
+        conn.execute(
+            text("INSERT INTO posts (user_id, title, content) VALUES (1, 'Ünïcode *stars*', :content)"),
+            {"content": "Line *one*\nline <b>two</b>\n\n\nSecond & last"},
+        )
+    migrate.upgrade(scratch_db)
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT content_html, excerpt, slug FROM posts")).one()
+    engine.dispose()
+    assert row.content_html == "<p>Line *one*<br>line &lt;b&gt;two&lt;/b&gt;</p>\n<p>Second &amp; last</p>\n"
+    assert row.excerpt == "Line *one* line <b>two</b> Second & last"
+    assert row.slug == "unicode-stars"

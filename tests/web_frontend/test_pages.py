@@ -158,7 +158,7 @@ def write_post(browser: Browser, title: str, content: str = "Some content") -> i
     response = browser.post("/posts/new", {"title": title, "content": content})
     assert response.status_code == 303, browser.text()
     browser.follow_redirect()
-    match = re.search(rf'<a href="/posts/(\d+)">{re.escape(str(escape(title)))}</a>', browser.text())
+    match = re.search(rf'<a href="/posts/(\d+)/[a-z0-9-]+">{re.escape(str(escape(title)))}</a>', browser.text())
     assert match, browser.text()
     return int(match.group(1))
 
@@ -178,7 +178,7 @@ def test_write_read_update_and_delete_a_post(browser):
     browser.get(f"/posts/{post_id}/update")
     assert 'value="Hello world"' in browser.text()
     browser.post(f"/posts/{post_id}/update", {"title": "Hello again", "content": "Edited"})
-    assert browser.last.headers["Location"] == f"/posts/{post_id}"
+    assert browser.last.headers["Location"] == f"/posts/{post_id}/hello-again"  # the new title's slug
     browser.follow_redirect()
     assert "Your post has been updated!" in browser.text() and "Hello again" in browser.text()
     confirm = browser.get(f"/posts/{post_id}/delete")
@@ -234,7 +234,7 @@ def test_script_in_posts_and_comments_is_shown_as_text(browser):
     evil = '<script>alert("x")</script>'
     browser.post("/posts/new", {"title": evil, "content": f"<img src=x onerror=alert(1)> {evil}"})
     browser.follow_redirect()
-    post_id = re.search(r'href="/posts/(\d+)"', browser.text()).group(1)
+    post_id = re.search(r'href="/posts/(\d+)/', browser.text()).group(1)
     browser.post(f"/posts/{post_id}/comments", {"comment": evil})
     for path in ("/", f"/posts/{post_id}"):
         browser.get(path)
@@ -500,3 +500,39 @@ def test_an_unknown_address_is_the_sites_404_page(browser, path):
     response = browser.get(path)
     assert response.status_code == 404
     assert "Page not found" in browser.text() and "<nav" in browser.text()
+
+
+# -- Markdown, addresses, the editor's preview ----------------------------------------------------------
+
+
+def test_a_post_lives_at_its_slug_and_short_or_old_addresses_move_there(browser):
+    browser.sign_up("ann")
+    post_id = write_post(browser, "Hello, World! Ünïcode", "Some **bold** text")
+    moved = browser.request("GET", f"/posts/{post_id}?comments=abc")
+    assert moved.status_code == 301
+    assert moved.headers["Location"] == f"/posts/{post_id}/hello-world-unicode?comments=abc"
+    page = browser.request("GET", f"/posts/{post_id}/hello-world-unicode")
+    assert page.status_code == 200 and "<strong>bold</strong>" in browser.text()
+    browser.post(f"/posts/{post_id}/update", {"title": "Renamed", "content": "Some **bold** text", "mode": "save"})
+    assert browser.last.headers["Location"] == f"/posts/{post_id}/renamed"
+    old = browser.request("GET", f"/posts/{post_id}/hello-world-unicode")  # links out there keep working
+    assert old.status_code == 301 and old.headers["Location"] == f"/posts/{post_id}/renamed"
+    assert browser.request("GET", "/posts/999999/anything").status_code == 404
+
+
+def test_the_editor_previews_markdown_without_saving(browser):
+    browser.sign_up("ann")
+    browser.get("/posts/new")
+    assert 'name="mode" value="preview"' in browser.text() and 'aria-pressed="true">Write' in browser.text()
+    source = "# Plan\n\n- [x](https://example.com)\n\n<script>alert(1)</script>"
+    preview = browser.post("/posts/new", {"title": "Draft title", "content": source, "mode": "preview"})
+    assert preview.status_code == 200
+    text = browser.text()
+    assert '<section class="preview post-content" aria-label="Preview"><h1>Plan</h1>' in text
+    assert "<script>alert" not in text and 'aria-pressed="true">Preview' in text
+    assert 'value="Draft title"' in text and "# Plan" in text  # the source is kept, hidden, for Write and Post
+    assert "No posts yet" in browser.page("/")  # nothing was saved
+    back = browser.post("/posts/new", {"title": "Draft title", "content": source, "mode": "write"})
+    assert back.status_code == 200 and "<textarea" in browser.text() and "preview post-content" not in browser.text()
+    saved = browser.post("/posts/new", {"title": "Draft title", "content": source, "mode": "save"})
+    assert saved.status_code == 303 and "Draft title" in browser.page("/")

@@ -17,7 +17,7 @@ from blog_shared.openapi import doc
 from blog_shared.users import user_json
 
 from ..deps import post_path_id, writer_and_body
-from . import store
+from . import store, writing
 from .schemas import (
     COMMENTS_PER_PAGE,
     MAX_PER_PAGE,
@@ -26,6 +26,8 @@ from .schemas import (
     PostListSchema,
     PostSchema,
     PostUpdateSchema,
+    PreviewOutSchema,
+    PreviewSchema,
     comment_json,
     encode_cursor,
     post_json,
@@ -102,6 +104,22 @@ def create_post() -> Response:
         data = post_json(post, author, likes=0, comments_count=0, liked_by_me=False, viewer=author)
         data.update(comments=[], comments_next_cursor=None)
         return success(data, status=201)
+
+
+@bp.route("/posts/preview", methods=["POST"])
+@doc(
+    "Render Markdown as a post would show it (saves nothing)",
+    body=PreviewSchema,
+    response=PreviewOutSchema,
+    errors=(400, 401, 413),
+    auth="required",
+)
+def preview() -> Response:
+    """The site's editor shows its Preview tab with this."""
+    with request_scope(bp) as scope:
+        scope.user  # noqa: B018 - only signed-in writers: refused without a token
+        rendered = writing.render(scope.body(PreviewSchema)["content"])
+        return success({"content_html": rendered.html, "excerpt": rendered.excerpt})
 
 
 @bp.route("/posts/{post_id}", methods=["GET"])

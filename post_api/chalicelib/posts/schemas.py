@@ -11,11 +11,13 @@ from typing import Any, ClassVar
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy.engine import Row
 
+from blog_shared.config import get_settings
 from blog_shared.http import MAX_ID, MAX_PAGE
 from blog_shared.models import Comment, Post, User
 from blog_shared.users import UserSchema, user_json
 from blog_shared.validation import Integer, Trimmed
 
+from . import writing
 from .store import Position
 
 MAX_PER_PAGE = 50
@@ -31,6 +33,15 @@ class PostCreateSchema(Schema):
     user_id = Integer(metadata={"description": "Optional; must be the token's user."})
     title = Trimmed(required=True, validate=TITLE)
     content = Trimmed(required=True, validate=CONTENT, multiline=True)
+
+
+class PreviewSchema(Schema):
+    content = Trimmed(required=True, validate=CONTENT, multiline=True)
+
+
+class PreviewOutSchema(Schema):
+    content_html = fields.String(metadata={"description": "As the post would show it (rendered, sanitised)"})
+    excerpt = fields.String()
 
 
 class PostUpdateSchema(Schema):
@@ -155,7 +166,13 @@ class PostSchema(Schema):
     id = fields.Integer()
     author = fields.Nested(UserSchema)
     title = fields.String()
-    content = fields.String()
+    content = fields.String(metadata={"description": "Markdown (CommonMark, tables, strikethrough), as written"})
+    content_html = fields.String(
+        metadata={"description": "content rendered and sanitised: safe to put in a page as it is"}
+    )
+    excerpt = fields.String(metadata={"description": f"Plain text, at most {writing.EXCERPT_LENGTH} characters"})
+    slug = fields.String(metadata={"description": "From the title, ASCII: the post's page is /posts/<id>/<slug>"})
+    url = fields.String(metadata={"description": "The post's page on the site (its canonical address)"})
     date_posted = fields.String(metadata={"description": "ISO 8601, UTC"})
     updated_at = fields.String(allow_none=True)
     likes = fields.Integer()
@@ -205,6 +222,10 @@ def post_json(
         "author": user_json(author, viewer),
         "title": post.title,
         "content": post.content,
+        "content_html": post.content_html,
+        "excerpt": post.excerpt,
+        "slug": post.slug,
+        "url": f"{get_settings().public_url}/posts/{post.id}/{post.slug}",
         "date_posted": iso(post.date_posted),
         "updated_at": iso(post.updated_at),
         "likes": likes,

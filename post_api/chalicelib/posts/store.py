@@ -44,6 +44,8 @@ from sqlalchemy.orm import Session, aliased
 from blog_shared.errors import ForbiddenError, NotFoundError
 from blog_shared.models import Comment, Follow, Like, Post, User
 
+from . import writing
+
 NEWEST_FIRST = (Post.date_posted.desc(), Post.id.desc())
 
 
@@ -243,6 +245,9 @@ _INSERT_POST = (
         user_id=bindparam("user_id", type_=Integer),
         title=bindparam("title", type_=String),
         content=bindparam("content", type_=Text),
+        content_html=bindparam("content_html", type_=Text),
+        excerpt=bindparam("excerpt", type_=String),
+        slug=bindparam("slug", type_=String),
     )
     .returning(*_posts.c)
 )
@@ -254,8 +259,10 @@ _COUNT_POSTS = (
 
 
 def create_post(db: Session, author: User, title: str, content: str) -> Row[Any]:
-    """Insert the post and count it; the row has every column of the post."""
-    post = db.execute(_INSERT_POST, {"user_id": author.id, "title": title, "content": content}).one()
+    """Insert the post, rendered, and count it; the row has every column of the post."""
+    rendered = writing.render(content)
+    values = {"user_id": author.id, "title": title, "content": content, "slug": writing.slugify(title)}
+    post = db.execute(_INSERT_POST, {**values, "content_html": rendered.html, "excerpt": rendered.excerpt}).one()
     db.execute(_COUNT_POSTS, {"user_id": author.id, "change": 1})
     return post
 
@@ -270,9 +277,13 @@ def find_post(db: Session, post_id: int, lock: bool = False) -> Post:
 
 
 def update_post(db: Session, post: Post, changes: dict[str, str]) -> None:
-    for field in ("title", "content"):
-        if field in changes:
-            setattr(post, field, changes[field])
+    if "title" in changes:
+        post.title = changes["title"]
+        post.slug = writing.slugify(post.title)
+    if "content" in changes:
+        post.content = changes["content"]
+        rendered = writing.render(post.content)
+        post.content_html, post.excerpt = rendered.html, rendered.excerpt
     post.updated_at = func.now()
     db.flush()
 

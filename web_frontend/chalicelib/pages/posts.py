@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from chalice.app import Blueprint, Response
 
@@ -42,10 +43,30 @@ def _check(answer: api.ApiResponse) -> None:
         raise PageError.throttled(answer)
 
 
+def post_path(post: dict[str, Any]) -> str:
+    """The post's canonical page: ``/posts/<id>/<slug>``."""
+    return f"/posts/{post['id']}/{post['slug']}"
+
+
+def _to_canonical(post: dict[str, Any]) -> Response:
+    older = query_params(bp.current_request).get("comments")
+    location = post_path(post) + (f"?{urlencode({'comments': older})}" if older else "")
+    return Response(body="", status_code=301, headers={"Location": location})
+
+
 @bp.route("/posts/{post_id}", methods=["GET"])
-def show(post_id: str) -> Response:
-    """The post with its newest comments; ?comments=<cursor> shows an older page of them."""
+def show_by_id(post_id: str) -> Response:
+    """Old and short links: moved for good to the page with the post's slug."""
+    return _to_canonical(fetch_post(post_id))
+
+
+@bp.route("/posts/{post_id}/{slug}", methods=["GET"])
+def show(post_id: str, slug: str) -> Response:
+    """The post with its newest comments; ?comments=<cursor> shows an older page of them. A
+    slug that is not the post's (its title changed) moves to the current one."""
     post = fetch_post(post_id)
+    if slug != post["slug"]:
+        return _to_canonical(post)
     older = query_params(bp.current_request).get("comments")
     if older:
         answer = api.call("posts", "GET", f"/posts/{post['id']}/comments", params={"cursor": older})
@@ -86,7 +107,7 @@ def comment(post_id: str) -> Response:
     if answer.status == 400:
         errors = {"comment": answer.errors.get("text") or [answer.message]}
         return render("post.html", status=400, post=post, errors=errors, comment_text=text)
-    return redirect(f"/posts/{post['id']}#comments", "Your comment has been added!", "success")
+    return redirect(f"{post_path(post)}#comments", "Your comment has been added!", "success")
 
 
 @bp.route("/posts/{post_id}/comments/{comment_id}/delete", methods=["POST"], content_types=PAGE_TYPES)
@@ -102,43 +123,54 @@ def delete_comment(post_id: str, comment_id: str) -> Response:
 @bp.route("/posts/new", methods=["GET", "POST"], content_types=PAGE_TYPES)
 def new() -> Response:
     me = login_required()
-    title = content = ""
-    errors: dict[str, list[str]] = {}
-    if bp.current_request.method == "POST":
-        data = form()
-        title, content = data.get("title", ""), data.get("content", "")
-        answer = api.call(
-            "posts", "POST", "/posts", token=me.token, json={"title": title, "content": content}, client=me.address
-        )
-        if answer.status == 201:
-            return redirect("/", "Your post has been created!", "success")
-        _check(answer)
-        errors = answer.errors or {"title": [answer.message]}
-    return render("edit_post.html", legend="New Post", action="/posts/new", title=title, content=content, errors=errors)
+    return _editor(me, "New Post", "/posts/new", None, "", "")
 
 
 @bp.route("/posts/{post_id}/update", methods=["GET", "POST"], content_types=PAGE_TYPES)
 def update(post_id: str) -> Response:
     me, post = authored(post_id)
-    title, content = post["title"], post["content"]
+    return _editor(me, "Update Post", f"/posts/{post['id']}/update", post, post["title"], post["content"])
+
+
+def _editor(
+    me: visit.Visit, legend: str, action: str, post: dict[str, Any] | None, title: str, content: str
+) -> Response:
+    """The editor of a new post (``post`` None) or of ``post``. Its form posts with a mode:
+    ``write`` and ``preview`` show it again (the preview rendered by post_api), ``save``
+    writes the post."""
     errors: dict[str, list[str]] = {}
+    mode, preview_html = "write", ""
     if bp.current_request.method == "POST":
         data = form()
-        title, content = data.get("title", ""), data.get("content", "")
-        answer = api.call(
-            "posts", "PUT", f"/posts/{post['id']}", token=me.token, json={"title": title, "content": content}
-        )
-        if answer.ok:
-            return redirect(f"/posts/{post['id']}", "Your post has been updated!", "success")
-        _check(answer)
-        errors = answer.errors or {"title": [answer.message]}
+        title, content, mode = data.get("title", ""), data.get("content", ""), data.get("mode", "save")
+        if mode == "preview":
+            answer = api.call("posts", "POST", "/posts/preview", token=me.token, json={"content": content})
+            _check(answer)
+            if answer.ok:
+                preview_html = answer.data["content_html"]
+            else:
+                mode, errors = "write", answer.errors or {"content": [answer.message]}
+        elif mode != "write":
+            fields = {"title": title, "content": content}
+            if post is None:
+                answer = api.call("posts", "POST", "/posts", token=me.token, json=fields, client=me.address)
+            else:
+                answer = api.call("posts", "PUT", f"/posts/{post['id']}", token=me.token, json=fields)
+            if answer.ok and post is None:
+                return redirect("/", "Your post has been created!", "success")
+            if answer.ok:
+                return redirect(post_path(answer.data), "Your post has been updated!", "success")
+            _check(answer)
+            errors = answer.errors or {"title": [answer.message]}
     return render(
         "edit_post.html",
-        legend="Update Post",
-        action=f"/posts/{post['id']}/update",
+        legend=legend,
+        action=action,
         title=title,
         content=content,
         errors=errors,
+        mode=mode,
+        preview_html=preview_html,
     )
 
 

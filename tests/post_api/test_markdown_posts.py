@@ -1,0 +1,61 @@
+"""Posts are Markdown: the API stores what was written and returns it rendered (sanitised),
+with an excerpt, a slug and the post's canonical address; the editor's preview renders
+without saving."""
+
+from __future__ import annotations
+
+from sqlalchemy import create_engine, text
+
+from tests.helpers import write_post
+
+SOURCE = "Intro with **bold** and [a link](https://example.com).\n\n<script>alert(1)</script>\n\n- one\n- two\n"
+
+
+def test_a_post_is_stored_as_written_and_returned_rendered(users, posts, database_url):
+    _, token = users.register_and_login("ann")
+    created = posts.post("/posts", {"title": "Hello, World! Ünïcode", "content": SOURCE}, token=token)
+    assert created.status_code == 201, created.json_body
+    post = created.json_body["data"]
+    assert post["content"] == SOURCE.strip()
+    assert "<strong>bold</strong>" in post["content_html"] and "<li>two</li>" in post["content_html"]
+    assert 'rel="nofollow ugc noopener"' in post["content_html"]
+    assert "<script>" not in post["content_html"] and "&lt;script&gt;" in post["content_html"]
+    assert post["excerpt"] == "Intro with bold and a link. <script>alert(1)</script> one two"
+    assert post["slug"] == "hello-world-unicode"
+    assert post["url"] == f"http://blog.test/posts/{post['id']}/hello-world-unicode"
+    # Rendered once, when written: the row holds the HTML, reads only read it.
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT content, content_html, slug FROM posts")).one()
+    engine.dispose()
+    assert stored == (post["content"], post["content_html"], post["slug"])
+    for listed in (posts.get("/posts"), posts.get(f"/posts/{post['id']}")):
+        shown = listed.json_body["data"]
+        shown = shown["posts"][0] if "posts" in shown else shown
+        assert {k: shown[k] for k in ("content_html", "excerpt", "slug", "url")} == {
+            k: post[k] for k in ("content_html", "excerpt", "slug", "url")
+        }
+
+
+def test_an_update_renders_again_and_a_new_title_gives_a_new_slug(users, posts):
+    _, token = users.register_and_login("ann")
+    post = write_post(posts, token, title="First title", content="*old*")
+    updated = posts.put(f"/posts/{post['id']}", {"content": "**new**"}, token=token).json_body["data"]
+    assert updated["content_html"] == "<p><strong>new</strong></p>\n" and updated["slug"] == "first-title"
+    renamed = posts.put(f"/posts/{post['id']}", {"title": "Second title"}, token=token).json_body["data"]
+    assert renamed["slug"] == "second-title" and renamed["url"].endswith(f"/posts/{post['id']}/second-title")
+    assert renamed["content_html"] == updated["content_html"]
+
+
+def test_the_preview_renders_without_saving_and_needs_a_writer(users, posts):
+    _, token = users.register_and_login("ann")
+    assert posts.post("/posts/preview", {"content": "# Hi"}).status_code == 401
+    answer = posts.post("/posts/preview", {"content": "# Hi\n\n<b>x</b>"}, token=token)
+    assert answer.status_code == 200
+    assert answer.json_body["data"] == {
+        "content_html": "<h1>Hi</h1>\n<p>&lt;b&gt;x&lt;/b&gt;</p>\n",
+        "excerpt": "Hi <b>x</b>",
+    }
+    assert posts.get("/posts").json_body["pagination_meta"]["total"] == 0
+    refused = posts.post("/posts/preview", {"content": ""}, token=token)
+    assert refused.status_code == 400 and "content" in refused.json_body["errors"]
