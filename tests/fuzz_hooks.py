@@ -33,7 +33,7 @@ REFUSALS_NO_DESCRIPTION_STATES = {
     "Enter your current password to change your email or password.",
     # Query parameters that only go together one way (OpenAPI 3.0 has no "one of" for them).
     "Username or email argument not provided",
-    "Use either user or author, not both.",
+    "Use one of user, author and tag.",
 }
 
 

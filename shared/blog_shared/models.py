@@ -22,7 +22,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
 
 
@@ -131,6 +131,7 @@ class Post(Base):
     content_html: Mapped[str] = mapped_column(Text, server_default="")
     excerpt: Mapped[str] = mapped_column(String(300), server_default="")
     slug: Mapped[str] = mapped_column(String(80), server_default="post")
+    tags: Mapped[list[str]] = mapped_column(ARRAY(String(30)), server_default=text("'{}'"))  # at most 10
     date_posted: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -138,6 +139,18 @@ class Post(Base):
 # Newest first, for everyone and per author (the feed merges the authors' newest posts).
 Index("ix_posts_user_date", Post.user_id, Post.date_posted.desc(), Post.id.desc())
 Index("ix_posts_date", Post.date_posted.desc(), Post.id.desc())
+Index("ix_posts_tags", Post.tags, postgresql_using="gin")  # the tag filter (tags @> ARRAY[...])
+
+
+class Tag(Base):
+    """A tag with the number of posts that carry it, kept in step by every post write."""
+
+    __tablename__ = "tags"
+
+    name: Mapped[str] = mapped_column(String(30), primary_key=True)
+    post_count: Mapped[int] = mapped_column(Integer, server_default="0")
+
+    __table_args__ = (Index("ix_tags_popular", post_count.desc(), name),)
 
 
 class Like(Base):

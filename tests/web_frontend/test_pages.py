@@ -536,3 +536,21 @@ def test_the_editor_previews_markdown_without_saving(browser):
     assert back.status_code == 200 and "<textarea" in browser.text() and "preview post-content" not in browser.text()
     saved = browser.post("/posts/new", {"title": "Draft title", "content": source, "mode": "save"})
     assert saved.status_code == 303 and "Draft title" in browser.page("/")
+
+
+def test_tags_from_the_editor_to_the_tag_page(browser):
+    browser.sign_up("ann")
+    browser.post("/posts/new", {"title": "Tagged", "content": "Body", "tags": "Python, web-dev  news", "mode": "save"})
+    browser.post("/posts/new", {"title": "Untagged", "content": "Body", "mode": "save"})
+    home = browser.page("/")
+    assert '<a class="tag" href="/tags/python">python</a>' in home and "/tags/web-dev" in home
+    page = browser.page("/tags/PYTHON")
+    assert 'Posts tagged <span class="tag">python</span> (1)' in page
+    assert "Tagged</a>" in page and "Untagged" not in page
+    post_id = re.search(r'href="/posts/(\d+)/tagged"', page).group(1)
+    browser.get(f"/posts/{post_id}/update")
+    assert 'name="tags" type="text" value="python, web-dev, news"' in browser.text()
+    refused = browser.post(f"/posts/{post_id}/update", {"title": "Tagged", "content": "Body", "tags": "bad_tag"})
+    assert refused.status_code == 400 and "A tag is 1 to 30 letters, digits or hyphens." in browser.text()
+    assert browser.request("GET", "/tags/not%20a%20tag").status_code == 404
+    assert "No posts carry this tag" in browser.page("/tags/nothing-here")

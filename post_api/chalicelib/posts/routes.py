@@ -1,4 +1,4 @@
-"""/posts and /posts/<id>: list (all, by author, a user's feed), read, write, delete."""
+"""/posts, /posts/<id> and /tags: list (all, by author, by tag, a user's feed), read, write, delete."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ from .schemas import (
     PostUpdateSchema,
     PreviewOutSchema,
     PreviewSchema,
+    TagListQuerySchema,
+    TagListSchema,
     comment_json,
     encode_cursor,
     post_json,
@@ -62,6 +64,8 @@ def list_posts() -> Response:
                 raise ForbiddenError("You can only read your own feed.")
         elif "author" in query:
             filter_user, total = store.filter_user(scope.db, query["author"], with_feed_total=False)
+        elif "tag" in query:
+            total = store.tagged_posts(scope.db, query["tag"].lower())
         else:
             total = store.total_posts(scope.db)
         rows = store.list_posts(
@@ -72,6 +76,7 @@ def list_posts() -> Response:
             position=position,
             author_id=filter_user.id if filter_user is not None and "author" in query else None,
             feed_of=filter_user.id if filter_user is not None and "user" in query else None,
+            tag=query["tag"].lower() if "tag" in query else None,
         )
         more = len(rows) > per_page
         rows = rows[:per_page]
@@ -99,11 +104,25 @@ def create_post() -> Response:
     with request_scope(bp) as scope:
         author, data = writer_and_body(scope, PostCreateSchema)
         scope.limit(limits.POST, author.id)
-        post = store.create_post(scope.db, author, data["title"], data["content"])
+        post = store.create_post(scope.db, author, data["title"], data["content"], data["tags"])
         # A new post has no likes or comments yet: no need to read it back.
         data = post_json(post, author, likes=0, comments_count=0, liked_by_me=False, viewer=author)
         data.update(comments=[], comments_next_cursor=None)
         return success(data, status=201)
+
+
+@bp.route("/tags", methods=["GET"])
+@doc(
+    "The most used tags, with how many posts carry each",
+    response=TagListSchema,
+    errors=(400,),
+    query=TagListQuerySchema,
+)
+def list_tags() -> Response:
+    with request_scope(bp) as scope:
+        limit = scope.query(TagListQuerySchema)["limit"]
+        tags = store.popular_tags(scope.db, limit)
+    return success({"tags": [{"name": name, "post_count": count} for name, count in tags]})
 
 
 @bp.route("/posts/preview", methods=["POST"])

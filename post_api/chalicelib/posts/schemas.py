@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -26,13 +27,39 @@ DEFAULT_PER_PAGE = 10
 COMMENTS_PER_PAGE = 20
 
 TITLE = validate.Length(min=1, max=100, error="Title must be 1 to 100 characters long.")
+MAX_TAGS = 10
+MAX_TAG_LIST = 100
+TAG_PATTERN = r"^[A-Za-z0-9-]{1,30}$"
+TAG_ERROR = "A tag is 1 to 30 letters, digits or hyphens."
+TAG = validate.Regexp(TAG_PATTERN, error=TAG_ERROR)
 CONTENT = validate.Length(min=1, max=20000, error="Content must be 1 to 20,000 characters long.")
+
+
+class Tags(fields.Field[list[str]]):
+    """Up to ``MAX_TAGS`` tags, compared and stored lower-case, each once (one message for the
+    field, as for any other)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        item = {"type": "string", "minLength": 1, "maxLength": 30, "pattern": TAG_PATTERN}
+        description = f"Up to {MAX_TAGS} tags: letters, digits and hyphens, any case (stored lower-case)"
+        metadata = {"type": "array", "items": item, "maxItems": MAX_TAGS, "description": description}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
+            raise ValidationError("Tags are a list of strings.")
+        if len(value) > MAX_TAGS:
+            raise ValidationError(f"At most {MAX_TAGS} tags.")
+        if not all(re.fullmatch(TAG_PATTERN, tag) for tag in value):
+            raise ValidationError(TAG_ERROR)
+        return list(dict.fromkeys(tag.lower() for tag in value))
 
 
 class PostCreateSchema(Schema):
     user_id = Integer(metadata={"description": "Optional; must be the token's user."})
     title = Trimmed(required=True, validate=TITLE)
     content = Trimmed(required=True, validate=CONTENT, multiline=True)
+    tags = Tags(load_default=list)
 
 
 class PreviewSchema(Schema):
@@ -45,16 +72,19 @@ class PreviewOutSchema(Schema):
 
 
 class PostUpdateSchema(Schema):
-    OPENAPI_RULES: ClassVar[dict[str, Any]] = {"anyOf": [{"required": ["title"]}, {"required": ["content"]}]}
+    OPENAPI_RULES: ClassVar[dict[str, Any]] = {
+        "anyOf": [{"required": ["title"]}, {"required": ["content"]}, {"required": ["tags"]}]
+    }
 
     user_id = Integer(metadata={"description": "Optional; must be the token's user."})
     title = Trimmed(validate=TITLE)
     content = Trimmed(validate=CONTENT, multiline=True)
+    tags = Tags()
 
     @validates_schema
     def _something_to_change(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if "title" not in data and "content" not in data:
-            raise ValidationError("Provide a title, a content or both.")
+        if not {"title", "content", "tags"} & set(data):
+            raise ValidationError("Provide a title, a content, tags or any of them.")
 
 
 def encode_cursor(position: Position) -> str:
@@ -116,6 +146,7 @@ class PostListQuerySchema(Schema):
         metadata={"description": "Your own username: your posts and those of everyone you follow (needs your token)."},
     )
     author = fields.String(validate=validate.Length(min=1, max=20), metadata={"description": "Only this user's posts."})
+    tag = fields.String(validate=TAG, metadata={"description": "Only posts with this tag (any case)."})
     cursor = Cursor(
         metadata={
             "description": "Continue after the page that returned this next_cursor (page is then ignored).",
@@ -127,8 +158,8 @@ class PostListQuerySchema(Schema):
 
     @validates_schema
     def _one_filter(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if "user" in data and "author" in data:
-            raise ValidationError("Use either user or author, not both.")
+        if len({"user", "author", "tag"} & set(data)) > 1:
+            raise ValidationError("Use one of user, author and tag.")
 
 
 class CommentListQuerySchema(Schema):
@@ -172,6 +203,7 @@ class PostSchema(Schema):
     )
     excerpt = fields.String(metadata={"description": f"Plain text, at most {writing.EXCERPT_LENGTH} characters"})
     slug = fields.String(metadata={"description": "From the title, ASCII: the post's page is /posts/<id>/<slug>"})
+    tags = fields.List(fields.String(), metadata={"description": "Lower-case"})
     url = fields.String(metadata={"description": "The post's page on the site (its canonical address)"})
     date_posted = fields.String(metadata={"description": "ISO 8601, UTC"})
     updated_at = fields.String(allow_none=True)
@@ -190,6 +222,26 @@ class PostSchema(Schema):
 
 class CommentPageSchema(Schema):
     comments = fields.List(fields.Nested(CommentSchema), metadata={"description": "Newest first"})
+
+
+class TagListQuerySchema(Schema):
+    class Meta:
+        unknown = "exclude"
+
+    limit = fields.Integer(
+        load_default=50,
+        validate=validate.Range(min=1, max=MAX_TAG_LIST),
+        metadata={"description": f"How many tags (at most {MAX_TAG_LIST})."},
+    )
+
+
+class TagSchema(Schema):
+    name = fields.String()
+    post_count = fields.Integer()
+
+
+class TagListSchema(Schema):
+    tags = fields.List(fields.Nested(TagSchema), metadata={"description": "Most used first"})
 
 
 class PaginationMetaSchema(Schema):
@@ -225,6 +277,7 @@ def post_json(
         "content_html": post.content_html,
         "excerpt": post.excerpt,
         "slug": post.slug,
+        "tags": list(post.tags),
         "url": f"{get_settings().public_url}/posts/{post.id}/{post.slug}",
         "date_posted": iso(post.date_posted),
         "updated_at": iso(post.updated_at),

@@ -13,6 +13,7 @@ merges them: its cost follows the number of authors and the page, not the table.
 from __future__ import annotations
 
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, lru_cache
@@ -33,16 +34,18 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    text,
     true,
     tuple_,
     union_all,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, aliased
 
 from blog_shared.errors import ForbiddenError, NotFoundError
-from blog_shared.models import Comment, Follow, Like, Post, User
+from blog_shared.models import Comment, Follow, Like, Post, Tag, User
 
 from . import writing
 
@@ -117,6 +120,8 @@ def _page_statement(mode: str, with_cursor: bool, with_viewer: bool) -> Select[A
         page_ids = select(Post.id, Post.date_posted).where(keyset_after(with_cursor, Post.date_posted, Post.id))
         if mode == "author":
             page_ids = page_ids.where(Post.user_id == bindparam("author_id", type_=Integer))
+        elif mode == "tag":  # the GIN index on tags
+            page_ids = page_ids.where(Post.tags.contains(bindparam("tags", type_=ARRAY(String(30)))))
         page_ids = page_ids.order_by(*NEWEST_FIRST)
     ids = page_ids.offset(bindparam("offset", type_=Integer)).limit(bindparam("limit", type_=Integer)).subquery("page")
     return _post_rows(with_viewer).join(ids, ids.c.id == Post.id).order_by(*NEWEST_FIRST)
@@ -134,10 +139,11 @@ def page_query(
     position: Position | None = None,
     author_id: int | None = None,
     feed_of: int | None = None,
+    tag: str | None = None,
 ) -> tuple[Select[Any], dict[str, Any]]:
     """The statement and parameters for a page of posts, newest first: all posts, one
-    author's (``author_id``), or a user's feed (``feed_of``). Continues after ``position``
-    (a cursor) or skips ``offset`` posts (a page number)."""
+    author's (``author_id``), a user's feed (``feed_of``) or a tag's (``tag``). Continues
+    after ``position`` (a cursor) or skips ``offset`` posts (a page number)."""
     params: dict[str, Any] = {"limit": per_page, "offset": offset}
     if viewer_id is not None:
         params["viewer_id"] = viewer_id
@@ -149,6 +155,9 @@ def page_query(
     elif author_id is not None:
         mode = "author"
         params["author_id"] = author_id
+    elif tag is not None:
+        mode = "tag"
+        params["tags"] = [tag]
     else:
         mode = "all"
     return _page_statement(mode, position is not None, viewer_id is not None), params
@@ -167,6 +176,45 @@ _TOTAL_POSTS = select(func.coalesce(func.sum(User.post_count), 0))
 
 def total_posts(db: Session) -> int:
     return db.scalar(_TOTAL_POSTS) or 0
+
+
+_TAG_COUNT = select(Tag.post_count).where(Tag.name == bindparam("name", type_=String))
+
+
+def tagged_posts(db: Session, tag: str) -> int:
+    return db.scalar(_TAG_COUNT, {"name": tag}) or 0
+
+
+_POPULAR_TAGS = (
+    select(Tag.name, Tag.post_count)
+    .where(Tag.post_count > 0)
+    .order_by(Tag.post_count.desc(), Tag.name)
+    .limit(bindparam("limit", type_=Integer))
+)
+
+
+def popular_tags(db: Session, limit: int) -> list[tuple[str, int]]:
+    """The most used tags, with their post counts (read from the counts, not the posts)."""
+    return [(name, count) for name, count in db.execute(_POPULAR_TAGS, {"limit": limit}).all()]
+
+
+# Tags are locked in name order, so two writes that share tags cannot deadlock.
+_COUNT_TAGS_UP = text(
+    "INSERT INTO tags (name, post_count) SELECT name, 1 FROM unnest(CAST(:names AS varchar[])) AS name"
+    " ORDER BY name ON CONFLICT (name) DO UPDATE SET post_count = tags.post_count + 1"
+)
+_COUNT_TAGS_DOWN = text(
+    "UPDATE tags SET post_count = tags.post_count - 1 FROM (SELECT name FROM tags"
+    " WHERE name = ANY(CAST(:names AS varchar[])) ORDER BY name FOR UPDATE) AS locked WHERE tags.name = locked.name"
+)
+
+
+def count_tags(db: Session, added: Iterable[str] = (), removed: Iterable[str] = ()) -> None:
+    """Keep the tags' post counts in step with a write (one statement each way, at most)."""
+    if removed := sorted(set(removed)):
+        db.execute(_COUNT_TAGS_DOWN, {"names": removed})
+    if added := sorted(set(added)):
+        db.execute(_COUNT_TAGS_UP, {"names": added})
 
 
 @lru_cache(maxsize=2)
@@ -248,6 +296,7 @@ _INSERT_POST = (
         content_html=bindparam("content_html", type_=Text),
         excerpt=bindparam("excerpt", type_=String),
         slug=bindparam("slug", type_=String),
+        tags=bindparam("tags", type_=ARRAY(String(30))),
     )
     .returning(*_posts.c)
 )
@@ -258,12 +307,14 @@ _COUNT_POSTS = (
 )
 
 
-def create_post(db: Session, author: User, title: str, content: str) -> Row[Any]:
-    """Insert the post, rendered, and count it; the row has every column of the post."""
+def create_post(db: Session, author: User, title: str, content: str, tags: list[str]) -> Row[Any]:
+    """Insert the post, rendered, and count it (and its tags); the row has every column of
+    the post."""
     rendered = writing.render(content)
-    values = {"user_id": author.id, "title": title, "content": content, "slug": writing.slugify(title)}
+    values = {"user_id": author.id, "title": title, "content": content, "slug": writing.slugify(title), "tags": tags}
     post = db.execute(_INSERT_POST, {**values, "content_html": rendered.html, "excerpt": rendered.excerpt}).one()
     db.execute(_COUNT_POSTS, {"user_id": author.id, "change": 1})
+    count_tags(db, added=tags)
     return post
 
 
@@ -276,7 +327,10 @@ def find_post(db: Session, post_id: int, lock: bool = False) -> Post:
     return post
 
 
-def update_post(db: Session, post: Post, changes: dict[str, str]) -> None:
+def update_post(db: Session, post: Post, changes: dict[str, Any]) -> None:
+    if "tags" in changes:
+        count_tags(db, added=set(changes["tags"]) - set(post.tags), removed=set(post.tags) - set(changes["tags"]))
+        post.tags = changes["tags"]
     if "title" in changes:
         post.title = changes["title"]
         post.slug = writing.slugify(post.title)
@@ -292,6 +346,7 @@ def delete_post(db: Session, post: Post) -> None:
     """Deletes the post; the database cascades to its likes and comments."""
     db.execute(delete(_posts).where(_posts.c.id == post.id))
     db.execute(_COUNT_POSTS, {"user_id": post.user_id, "change": -1})
+    count_tags(db, removed=post.tags)
 
 
 def require_author(post: Post, user: User) -> None:

@@ -85,6 +85,18 @@ def _home() -> Response:
     return render("home.html", followed=bool(followed), **listing)
 
 
+@bp.route("/tags/{name}", methods=["GET"])
+def tag(name: str) -> Response:
+    """The posts with a tag, newest first (paged as the home page)."""
+    me = visit.current()
+    answer, listing = post_listing(query_params(bp.current_request), me.token, tag=name)
+    if answer.status == 400:
+        raise PageError(404, "There is no such tag.")
+    if not answer.ok:
+        raise PageError(answer.status if answer.status in (403, 404) else 500, answer.message)
+    return render("tag.html", tag=name.lower(), **listing)
+
+
 @bp.route("/home", methods=["GET"])
 def home_alias() -> Response:
     return _home()

@@ -123,55 +123,52 @@ def delete_comment(post_id: str, comment_id: str) -> Response:
 @bp.route("/posts/new", methods=["GET", "POST"], content_types=PAGE_TYPES)
 def new() -> Response:
     me = login_required()
-    return _editor(me, "New Post", "/posts/new", None, "", "")
+    return _editor(me, "New Post", "/posts/new", None, {"title": "", "content": "", "tags": ""})
 
 
 @bp.route("/posts/{post_id}/update", methods=["GET", "POST"], content_types=PAGE_TYPES)
 def update(post_id: str) -> Response:
     me, post = authored(post_id)
-    return _editor(me, "Update Post", f"/posts/{post['id']}/update", post, post["title"], post["content"])
+    fields = {"title": post["title"], "content": post["content"], "tags": ", ".join(post["tags"])}
+    return _editor(me, "Update Post", f"/posts/{post['id']}/update", post, fields)
 
 
-def _editor(
-    me: visit.Visit, legend: str, action: str, post: dict[str, Any] | None, title: str, content: str
-) -> Response:
-    """The editor of a new post (``post`` None) or of ``post``. Its form posts with a mode:
-    ``write`` and ``preview`` show it again (the preview rendered by post_api), ``save``
-    writes the post."""
+def _editor(me: visit.Visit, legend: str, action: str, post: dict[str, Any] | None, fields: dict[str, str]) -> Response:
+    """The editor of a new post (``post`` None) or of ``post``, showing ``fields`` (title,
+    content, tags as typed). Its form posts with a mode: ``write`` and ``preview`` show it
+    again (the preview rendered by post_api), ``save`` writes the post."""
     errors: dict[str, list[str]] = {}
     mode, preview_html = "write", ""
     if bp.current_request.method == "POST":
         data = form()
-        title, content, mode = data.get("title", ""), data.get("content", ""), data.get("mode", "save")
+        fields = {name: data.get(name, "") for name in ("title", "content", "tags")}
+        mode = data.get("mode", "save")
         if mode == "preview":
-            answer = api.call("posts", "POST", "/posts/preview", token=me.token, json={"content": content})
+            answer = api.call("posts", "POST", "/posts/preview", token=me.token, json={"content": fields["content"]})
             _check(answer)
             if answer.ok:
                 preview_html = answer.data["content_html"]
             else:
                 mode, errors = "write", answer.errors or {"content": [answer.message]}
         elif mode != "write":
-            fields = {"title": title, "content": content}
+            body = {"title": fields["title"], "content": fields["content"], "tags": split_tags(fields["tags"])}
             if post is None:
-                answer = api.call("posts", "POST", "/posts", token=me.token, json=fields, client=me.address)
+                answer = api.call("posts", "POST", "/posts", token=me.token, json=body, client=me.address)
             else:
-                answer = api.call("posts", "PUT", f"/posts/{post['id']}", token=me.token, json=fields)
+                answer = api.call("posts", "PUT", f"/posts/{post['id']}", token=me.token, json=body)
             if answer.ok and post is None:
                 return redirect("/", "Your post has been created!", "success")
             if answer.ok:
                 return redirect(post_path(answer.data), "Your post has been updated!", "success")
             _check(answer)
             errors = answer.errors or {"title": [answer.message]}
-    return render(
-        "edit_post.html",
-        legend=legend,
-        action=action,
-        title=title,
-        content=content,
-        errors=errors,
-        mode=mode,
-        preview_html=preview_html,
-    )
+    page: dict[str, Any] = {"legend": legend, "action": action, "errors": errors, "mode": mode, **fields}
+    return render("edit_post.html", preview_html=preview_html, **page)
+
+
+def split_tags(typed: str) -> list[str]:
+    """Tags as typed in the editor: separated by commas or spaces, empty ones dropped."""
+    return typed.replace(",", " ").split()[:50]
 
 
 @bp.route("/posts/{post_id}/delete", methods=["GET", "POST"], content_types=PAGE_TYPES)
