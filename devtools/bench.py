@@ -46,6 +46,8 @@ LIKES_PER_POST = 2
 COMMENTS_PER_POST = 0.5
 START = datetime(2024, 1, 1, tzinfo=UTC)
 SPAN_SECONDS = 2 * 365 * 24 * 3600
+TAGS = ["aws", "python", "postgres", "serverless", "design", "ops", "notes", "news"]
+RARE_WORD = "quokka"  # in one post of 10,000
 WORDS = [
     "serverless",
     "lambda",
@@ -155,9 +157,10 @@ class Seeder:
                 moment = START + timedelta(seconds=rng.randrange(SPAN_SECONDS))
                 title = " ".join(rng.choices(WORDS, k=5)).capitalize()
                 content = " ".join(rng.choices(WORDS, k=60))
-                yield f"{rng.randint(1, USERS)}\t{title}\t{content}\t{moment.isoformat()}\n"
+                tags = "{" + ",".join(rng.sample(TAGS, k=rng.randint(0, 3))) + "}"
+                yield f"{rng.randint(1, USERS)}\t{title}\t{content}\t{tags}\t{moment.isoformat()}\n"
 
-        copy_rows(self.conn, "posts", "user_id, title, content, date_posted", post_rows(), count)
+        copy_rows(self.conn, "posts", "user_id, title, content, tags, date_posted", post_rows(), count)
         self.posts += count
         last_id = self.posts
 
@@ -173,6 +176,11 @@ class Seeder:
         )
         copy_rows(self.conn, "comments", "post_id, user_id, text", rows, comments)
         self.conn.run("UPDATE users SET post_count = (SELECT count(*) FROM posts WHERE posts.user_id = users.id)")
+        self.conn.run(f"UPDATE posts SET content = content || ' {RARE_WORD}' WHERE id % 10000 = 0")
+        self.conn.run(
+            "INSERT INTO tags (name, post_count) SELECT tag, count(*) FROM posts, unnest(tags) AS tag GROUP BY tag"
+            " ON CONFLICT (name) DO UPDATE SET post_count = excluded.post_count"
+        )
         self.conn.run("VACUUM ANALYZE")
 
     def post_with_comments(self, comments: int) -> int:
@@ -390,6 +398,21 @@ def _run(rng: random.Random, started: float) -> int:
             measure.run(
                 "page 500 by cursor",
                 lambda _: proxy_event("GET", "/posts", "/posts", token, query={"cursor": deep_cursor}),
+                200,
+            ),
+            measure.run(
+                "search, a common word",
+                lambda _: proxy_event("GET", "/posts", "/posts", token, query={"q": WORDS[0]}),
+                200,
+            ),
+            measure.run(
+                f"search, a rare word ({POSTS // 10000} posts)",
+                lambda _: proxy_event("GET", "/posts", "/posts", token, query={"q": RARE_WORD}),
+                200,
+            ),
+            measure.run(
+                "tag page",
+                lambda _: proxy_event("GET", "/posts", "/posts", token, query={"tag": TAGS[0]}),
                 200,
             ),
             measure.run(

@@ -33,7 +33,8 @@ REFUSALS_NO_DESCRIPTION_STATES = {
     "Enter your current password to change your email or password.",
     # Query parameters that only go together one way (OpenAPI 3.0 has no "one of" for them).
     "Username or email argument not provided",
-    "Use one of user, author and tag.",
+    "Use one of user, author, tag and q.",
+    "Search results are paged by page number, not by cursor.",
 }
 
 

@@ -48,6 +48,7 @@ REGISTER = Rule("register", window=3600, per_address=10, message="Too many accou
 CONFIRMATION_MAIL = Rule(
     "confirm-mail", window=3600, per_account=3, per_address=10, message="We sent a link a moment ago; try later."
 )
+PREVIEW = Rule("preview", window=600, per_account=120, per_address=240, message="You are previewing too fast.")
 PASSWORD_RESET = Rule(
     "reset", window=3600, per_account=3, per_address=10, message="Too many reset requests; try again later."
 )

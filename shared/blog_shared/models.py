@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     DateTime,
     ForeignKey,
     Index,
@@ -22,7 +23,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
 
 
@@ -120,6 +121,13 @@ class RateLimitHit(Base):
     __table_args__ = (Index("ix_rate_limit_hits_window_end", "window_end"),)
 
 
+POST_SEARCH = (
+    "setweight(to_tsvector('english'::regconfig, title), 'A')"
+    " || setweight(to_tsvector('english'::regconfig, post_tags_text(tags)), 'A')"
+    " || setweight(to_tsvector('english'::regconfig, content), 'B')"
+)
+
+
 class Post(Base):
     __tablename__ = "posts"
 
@@ -131,15 +139,20 @@ class Post(Base):
     content_html: Mapped[str] = mapped_column(Text, server_default="")
     excerpt: Mapped[str] = mapped_column(String(300), server_default="")
     slug: Mapped[str] = mapped_column(String(80), server_default="post")
-    tags: Mapped[list[str]] = mapped_column(ARRAY(String(30)), server_default=text("'{}'"))  # at most 10
+    tags: Mapped[list[str]] = mapped_column(ARRAY(String(30)), server_default=text("'{}'"))
+    # Full text, kept by PostgreSQL (migration 0009): title and tags weigh more than the body.
+    search: Mapped[str] = mapped_column(TSVECTOR, Computed(POST_SEARCH, persisted=True), deferred=True)
     date_posted: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (CheckConstraint("cardinality(tags) <= 10", name="ck_posts_tags_count"),)
 
 
 # Newest first, for everyone and per author (the feed merges the authors' newest posts).
 Index("ix_posts_user_date", Post.user_id, Post.date_posted.desc(), Post.id.desc())
 Index("ix_posts_date", Post.date_posted.desc(), Post.id.desc())
 Index("ix_posts_tags", Post.tags, postgresql_using="gin")  # the tag filter (tags @> ARRAY[...])
+Index("ix_posts_search", Post.search, postgresql_using="gin")  # search @@ websearch_to_tsquery(...)
 
 
 class Tag(Base):
@@ -150,7 +163,10 @@ class Tag(Base):
     name: Mapped[str] = mapped_column(String(30), primary_key=True)
     post_count: Mapped[int] = mapped_column(Integer, server_default="0")
 
-    __table_args__ = (Index("ix_tags_popular", post_count.desc(), name),)
+    __table_args__ = (
+        Index("ix_tags_popular", post_count.desc(), name),
+        CheckConstraint("post_count >= 0", name="ck_tags_post_count"),
+    )
 
 
 class Like(Base):

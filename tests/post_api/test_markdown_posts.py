@@ -29,12 +29,24 @@ def test_a_post_is_stored_as_written_and_returned_rendered(users, posts, databas
         stored = conn.execute(text("SELECT content, content_html, slug FROM posts")).one()
     engine.dispose()
     assert stored == (post["content"], post["content_html"], post["slug"])
-    for listed in (posts.get("/posts"), posts.get(f"/posts/{post['id']}")):
-        shown = listed.json_body["data"]
-        shown = shown["posts"][0] if "posts" in shown else shown
-        assert {k: shown[k] for k in ("content_html", "excerpt", "slug", "url")} == {
-            k: post[k] for k in ("content_html", "excerpt", "slug", "url")
-        }
+    shown = posts.get(f"/posts/{post['id']}").json_body["data"]
+    assert {k: shown[k] for k in ("content_html", "excerpt", "slug", "url")} == {
+        k: post[k] for k in ("content_html", "excerpt", "slug", "url")
+    }
+    # Lists carry the source and the excerpt, not the HTML: a page of 50 stays small.
+    [listed] = posts.get("/posts").json_body["data"]["posts"]
+    assert (
+        "content_html" not in listed and listed["excerpt"] == post["excerpt"] and listed["content"] == post["content"]
+    )
+
+
+def test_content_that_cannot_be_shown_is_a_400_and_nothing_is_written(users, posts):
+    _, token = users.register_and_login("ann")
+    for content in ("> " * 30 + "deep", "|" + "a|" * 300 + "\n|" + "-|" * 300 + "\n" + "|\n" * 200):
+        for path, body in (("/posts", {"title": "t", "content": content}), ("/posts/preview", {"content": content})):
+            answer = posts.post(path, body, token=token)
+            assert answer.status_code == 400 and "content" in answer.json_body["errors"], answer.json_body
+    assert posts.get("/posts").json_body["pagination_meta"]["total"] == 0
 
 
 def test_an_update_renders_again_and_a_new_title_gives_a_new_slug(users, posts):
@@ -53,7 +65,7 @@ def test_the_preview_renders_without_saving_and_needs_a_writer(users, posts):
     answer = posts.post("/posts/preview", {"content": "# Hi\n\n<b>x</b>"}, token=token)
     assert answer.status_code == 200
     assert answer.json_body["data"] == {
-        "content_html": "<h1>Hi</h1>\n<p>&lt;b&gt;x&lt;/b&gt;</p>\n",
+        "content_html": "<h2>Hi</h2>\n<p>&lt;b&gt;x&lt;/b&gt;</p>\n",
         "excerpt": "Hi <b>x</b>",
     }
     assert posts.get("/posts").json_body["pagination_meta"]["total"] == 0

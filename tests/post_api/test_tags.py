@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+from sqlalchemy import create_engine, text
 
 from tests.helpers import write_post
 
@@ -13,6 +16,7 @@ def test_tags_are_stored_lower_case_once_each(users, posts):
     assert post["tags"] == ["python", "web-dev", "2026"]
     assert posts.get(f"/posts/{post['id']}").json_body["data"]["tags"] == ["python", "web-dev", "2026"]
     assert write_post(posts, token, title="No tags")["tags"] == []
+    assert write_post(posts, token, title="Repeats", tags=["a", "A"] * 5)["tags"] == ["a"]  # repeats kept once
 
 
 @pytest.mark.parametrize(
@@ -58,3 +62,34 @@ def test_the_tag_filter_and_the_counts_follow_every_write(users, posts):
     assert posts.get("/tags?limit=1").json_body["data"]["tags"] == [{"name": "news", "post_count": 1}]
     for bad in ("/tags?limit=0", "/tags?limit=101", "/posts?tag=a%20b", "/posts?tag=x&author=ann"):
         assert posts.get(bad).status_code == 400, bad
+
+
+def test_concurrent_tag_changes_neither_deadlock_nor_drift(users, posts, database_url):
+    """Writers changing overlapping tags in opposite orders, at once: every request
+    succeeds and the counts end equal to the posts' tags."""
+    _, token = users.register_and_login("ann")
+    made = [write_post(posts, token, title=f"p{i}", tags=["a", "z"]) for i in range(6)]
+    choices = [["a"], ["z"], ["a", "z"], ["m", "a"], ["z", "m"], []]
+    errors: list[object] = []
+
+    def churn(post: dict, offset: int) -> None:
+        for round_ in range(12):
+            tags = choices[(round_ + offset) % len(choices)]
+            answer = posts.put(f"/posts/{post['id']}", {"tags": tags}, token=token)
+            if answer.status_code != 200:
+                errors.append(answer.json_body)
+
+    threads = [threading.Thread(target=churn, args=(post, i)) for i, post in enumerate(made)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        actual = dict(conn.execute(text("SELECT name, post_count FROM tags ORDER BY name")).all())  # none at 0
+        expected = dict(
+            conn.execute(text("SELECT tag, count(*) FROM posts, unnest(tags) AS tag GROUP BY tag ORDER BY tag")).all()
+        )
+    engine.dispose()
+    assert actual == expected

@@ -26,9 +26,31 @@ def writing() -> ModuleType:
 def test_commonmark_with_tables_and_strikethrough(writing):
     source = "# Title\n\nSome **bold**, *italic* and ~~gone~~ `code`.\n\n| a | b |\n|---|--:|\n| 1 | 2 |\n\n> quoted\n"
     html = writing.render(source).html
-    for fragment in ("<h1>Title</h1>", "<strong>bold</strong>", "<em>italic</em>", "<s>gone</s>", "<code>code</code>"):
+    # Headings one level down: a post's page has its title as its one h1.
+    for fragment in ("<h2>Title</h2>", "<strong>bold</strong>", "<em>italic</em>", "<s>gone</s>", "<code>code</code>"):
         assert fragment in html
-    assert "<table>" in html and "<td>2</td>" in html and "<blockquote>" in html
+    assert "<table>" in html and "<blockquote>" in html
+    assert '<th class="align-right">b</th>' in html and '<td class="align-right">2</td>' in html  # no inline style
+    assert "<h6>x</h6>" in writing.render("###### x").html
+
+
+def test_an_image_is_a_link_to_it(writing):
+    html = writing.render('![a cat](https://example.com/cat.png "t") ![](/login/github) ![x](javascript:alert(1))').html
+    assert '<a href="https://example.com/cat.png" rel="nofollow ugc noopener">a cat</a>' in html
+    assert '<a href="/login/github" rel="nofollow ugc noopener">/login/github</a>' in html  # nothing loads it
+    assert "<img" not in html and 'href="javascript' not in html
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("> " * 30 + "deep", "shows no text"),
+        ("|" + "a|" * 300 + "\n|" + "-|" * 300 + "\n" + "|\n" * 200, "too large a page"),
+    ],
+)
+def test_content_that_cannot_be_shown_is_refused(writing, source, message):
+    with pytest.raises(writing.UnshowableError, match=message):
+        writing.render(source)
 
 
 @pytest.mark.parametrize(
@@ -108,6 +130,9 @@ def test_the_sanitiser_alone_strips_what_a_renderer_bug_could_let_through(writin
     )
     clean = writing.sanitise(dirty)
     assert clean == (
-        '<a rel="nofollow ugc noopener">a</a><img><p>p</p>'
-        '<a href="https://example.com" rel="nofollow ugc noopener">b</a>'
+        '<a rel="nofollow ugc noopener">a</a><p>p</p><a href="https://example.com" rel="nofollow ugc noopener">b</a>'
     )
+    cells = writing.sanitise(
+        '<table><tr><td class="align-right" style="color:red">1</td><td class="x">2</td></tr></table>'
+    )
+    assert '<td class="align-right">1</td><td class="">2</td>' in cells  # no other class, no style

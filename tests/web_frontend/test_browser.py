@@ -84,11 +84,11 @@ def register_and_log_in(page, site: str, name: str) -> None:
     page.fill("#email", f"{name}@example.com")
     page.fill("#password", PASSWORD)
     page.fill("#confirm_password", PASSWORD)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     assert "You are now able to log in" in page.inner_text(".flash")
     page.fill("#email", f"{name}@example.com")
     page.fill("#password", PASSWORD)
-    page.click("form button[type=submit]")
+    page.click("main form button[type=submit]")
     assert "You have been logged in!" in page.inner_text(".flash")
 
 
@@ -96,7 +96,7 @@ def write_post(page, site: str, title: str, content: str) -> None:
     page.goto(f"{site}/posts/new")
     page.fill("#title", title)
     page.fill("#content", content)
-    page.click("form button[type=submit] >> text=Post")
+    page.click("main form button[type=submit] >> text=Post")
     assert "Your post has been created!" in page.inner_text(".flash")
 
 
@@ -119,7 +119,7 @@ def test_the_whole_journey_in_chromium(site, new_page, tmp_path):
     post_url = ann.url
     ann.click("text=Update")
     ann.fill("#title", "My first post, edited")
-    ann.click("button[type=submit] >> text=Post")
+    ann.click("main button[type=submit] >> text=Post")
     assert "Your post has been updated!" in ann.inner_text(".flash")
     hostile = "<script>alert('title')</script><img src=x onerror=alert('img')>"
     write_post(ann, site, hostile, "<script>alert('body')</script>")
@@ -170,7 +170,7 @@ def test_the_whole_journey_in_chromium(site, new_page, tmp_path):
     ann.fill("#title", "Forged")
     ann.fill("#content", "Should not exist")
     ann.evaluate("document.querySelector('main form[action=\"/posts/new\"] input[name=csrf_token]').value = 'forged'")
-    ann.click("button[type=submit] >> text=Post")
+    ann.click("main button[type=submit] >> text=Post")
     assert "did not come from this site" in ann.inner_text("main")
     ann.goto(f"{site}/")
     assert "Forged" not in ann.inner_text("main")
@@ -224,7 +224,7 @@ def test_forgot_password_in_chromium(site, new_page, mail_flow):
     assert "Your password has been updated!" in ann.inner_text(".flash")
     ann.fill("#email", "ann@example.com")
     ann.fill("#password", "a brand new passphrase")
-    ann.click("form button[type=submit]")
+    ann.click("main form button[type=submit]")
     assert "You have been logged in!" in ann.inner_text(".flash")
     ann.goto(site + urlsplit(link).path)  # the link works once
     assert "That is an invalid or expired token" in ann.inner_text(".flash")

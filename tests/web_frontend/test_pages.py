@@ -509,8 +509,10 @@ def test_a_post_lives_at_its_slug_and_short_or_old_addresses_move_there(browser)
     browser.sign_up("ann")
     post_id = write_post(browser, "Hello, World! Ünïcode", "Some **bold** text")
     moved = browser.request("GET", f"/posts/{post_id}?comments=abc")
-    assert moved.status_code == 301
+    assert moved.status_code == 301 and moved.headers["Cache-Control"] == "no-cache"  # titles change back
     assert moved.headers["Location"] == f"/posts/{post_id}/hello-world-unicode?comments=abc"
+    padded = browser.request("GET", f"/posts/00{post_id}/hello-world-unicode")
+    assert padded.status_code == 301 and padded.headers["Location"] == f"/posts/{post_id}/hello-world-unicode"
     page = browser.request("GET", f"/posts/{post_id}/hello-world-unicode")
     assert page.status_code == 200 and "<strong>bold</strong>" in browser.text()
     browser.post(f"/posts/{post_id}/update", {"title": "Renamed", "content": "Some **bold** text", "mode": "save"})
@@ -523,13 +525,13 @@ def test_a_post_lives_at_its_slug_and_short_or_old_addresses_move_there(browser)
 def test_the_editor_previews_markdown_without_saving(browser):
     browser.sign_up("ann")
     browser.get("/posts/new")
-    assert 'name="mode" value="preview"' in browser.text() and 'aria-pressed="true">Write' in browser.text()
+    assert 'name="mode" value="preview"' in browser.text() and 'aria-current="true">Write' in browser.text()
     source = "# Plan\n\n- [x](https://example.com)\n\n<script>alert(1)</script>"
     preview = browser.post("/posts/new", {"title": "Draft title", "content": source, "mode": "preview"})
     assert preview.status_code == 200
     text = browser.text()
-    assert '<section class="preview post-content" aria-label="Preview"><h1>Plan</h1>' in text
-    assert "<script>alert" not in text and 'aria-pressed="true">Preview' in text
+    assert '<section class="preview post-content" aria-label="Preview"><h2>Plan</h2>' in text
+    assert "<script>alert" not in text and 'aria-current="true">Preview' in text
     assert 'value="Draft title"' in text and "# Plan" in text  # the source is kept, hidden, for Write and Post
     assert "No posts yet" in browser.page("/")  # nothing was saved
     back = browser.post("/posts/new", {"title": "Draft title", "content": source, "mode": "write"})
@@ -553,4 +555,22 @@ def test_tags_from_the_editor_to_the_tag_page(browser):
     refused = browser.post(f"/posts/{post_id}/update", {"title": "Tagged", "content": "Body", "tags": "bad_tag"})
     assert refused.status_code == 400 and "A tag is 1 to 30 letters, digits or hyphens." in browser.text()
     assert browser.request("GET", "/tags/not%20a%20tag").status_code == 404
-    assert "No posts carry this tag" in browser.page("/tags/nothing-here")
+    assert browser.request("GET", "/tags/nothing-here").status_code == 404  # not an empty page for crawlers
+    assert "No posts carry this tag." in browser.text()
+
+
+def test_the_search_box_finds_posts_and_any_query_gets_a_page(browser):
+    browser.sign_up("ann")
+    browser.post("/posts/new", {"title": "Running notes", "content": "We ran <b>far</b> today.", "mode": "save"})
+    browser.post("/posts/new", {"title": "Soup", "content": "Hot.", "mode": "save"})
+    home = browser.page("/")
+    assert '<form class="nav-search" role="search" method="get" action="/search">' in home
+    assert '<label for="site-search" class="visually-hidden">Search posts</label>' in home
+    results = browser.page("/search?q=run")
+    assert "Posts matching “run” (1)" in results and "Running notes</a>" in results and "Soup" not in results
+    assert 'value="run"' in results  # the box keeps the words
+    assert "Type words in the search box" in browser.page("/search")
+    for hostile in ("%22", "%26%7C%21%28%29%3A%2A", "%3Cscript%3E", "x" * 250, "%00", "the"):
+        answer = browser.request("GET", f"/search?q={hostile}")
+        assert answer.status_code in (200, 400), (hostile, answer.status_code)
+        assert "<script>" not in browser.text()

@@ -17,7 +17,7 @@ from blog_shared.openapi import doc
 from blog_shared.users import user_json
 
 from ..deps import post_path_id, writer_and_body
-from . import store, writing
+from . import store
 from .schemas import (
     COMMENTS_PER_PAGE,
     MAX_PER_PAGE,
@@ -55,6 +55,8 @@ def list_posts() -> Response:
         position: store.Position | None = query.get("cursor")
         page = None if position else query["page"]
         viewer = scope.viewer
+        if "q" in query:
+            return _search(scope.db, viewer, query["q"], per_page, query["page"])
         filter_user: User | None = None
         if "user" in query:  # a feed shows whom someone follows: only they may read it
             if viewer is None:
@@ -80,7 +82,9 @@ def list_posts() -> Response:
         )
         more = len(rows) > per_page
         rows = rows[:per_page]
-        posts = [post_json(r.post, r.author, r.likes, r.comments_count, r.liked_by_me, viewer) for r in rows]
+        posts = [
+            post_json(r.post, r.author, r.likes, r.comments_count, r.liked_by_me, viewer, with_html=False) for r in rows
+        ]
         user_data = user_json(filter_user, viewer) if filter_user is not None else None
     last = rows[-1].post if rows and more else None
     return success(
@@ -130,14 +134,15 @@ def list_tags() -> Response:
     "Render Markdown as a post would show it (saves nothing)",
     body=PreviewSchema,
     response=PreviewOutSchema,
-    errors=(400, 401, 413),
+    errors=(400, 401, 413, 429),
     auth="required",
 )
 def preview() -> Response:
     """The site's editor shows its Preview tab with this."""
     with request_scope(bp) as scope:
-        scope.user  # noqa: B018 - only signed-in writers: refused without a token
-        rendered = writing.render(scope.body(PreviewSchema)["content"])
+        writer = scope.user  # refused without a token: previews are for writers
+        scope.limit(limits.PREVIEW, writer.id)
+        rendered = store.render_content(scope.body(PreviewSchema)["content"])
         return success({"content_html": rendered.html, "excerpt": rendered.excerpt})
 
 
@@ -174,6 +179,19 @@ def delete_post(post_id: str) -> Response:
         store.require_author(post, user)
         store.delete_post(scope.db, post)
     return no_content()
+
+
+def _search(db: Session, viewer: User | None, words: str, per_page: int, page: int) -> Response:
+    found, total = store.search_posts(db, viewer.id if viewer else None, words, per_page, (page - 1) * per_page)
+    posts = []
+    for row, highlight in found:
+        data = post_json(row.post, row.author, row.likes, row.comments_count, row.liked_by_me, viewer, with_html=False)
+        posts.append({**data, "highlight": highlight})
+    return success(
+        {"user_data": None, "posts": posts},
+        pagination_meta={"page": page, "per_page": per_page, "pages": math.ceil(total / per_page), "total": total},
+        next_cursor=None,
+    )
 
 
 def _detail(db: Session, post_id: int, viewer: User | None) -> dict[str, Any]:

@@ -29,6 +29,7 @@ COMMENTS_PER_PAGE = 20
 TITLE = validate.Length(min=1, max=100, error="Title must be 1 to 100 characters long.")
 MAX_TAGS = 10
 MAX_TAG_LIST = 100
+MAX_SEARCH = 200
 TAG_PATTERN = r"^[A-Za-z0-9-]{1,30}$"
 TAG_ERROR = "A tag is 1 to 30 letters, digits or hyphens."
 TAG = validate.Regexp(TAG_PATTERN, error=TAG_ERROR)
@@ -48,7 +49,7 @@ class Tags(fields.Field[list[str]]):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[str]:
         if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
             raise ValidationError("Tags are a list of strings.")
-        if len(value) > MAX_TAGS:
+        if len(value) > MAX_TAGS:  # as the description says, repeats included
             raise ValidationError(f"At most {MAX_TAGS} tags.")
         if not all(re.fullmatch(TAG_PATTERN, tag) for tag in value):
             raise ValidationError(TAG_ERROR)
@@ -147,6 +148,13 @@ class PostListQuerySchema(Schema):
     )
     author = fields.String(validate=validate.Length(min=1, max=20), metadata={"description": "Only this user's posts."})
     tag = fields.String(validate=TAG, metadata={"description": "Only posts with this tag (any case)."})
+    q = fields.String(
+        validate=validate.Length(min=1, max=MAX_SEARCH, error=f"Search for 1 to {MAX_SEARCH} characters."),
+        metadata={
+            "description": "Search titles, tags and bodies (English stemming; quotes for phrases, or, -word); "
+            "best matches first, each post with a highlight. Paged by page number (no cursor)."
+        },
+    )
     cursor = Cursor(
         metadata={
             "description": "Continue after the page that returned this next_cursor (page is then ignored).",
@@ -158,8 +166,10 @@ class PostListQuerySchema(Schema):
 
     @validates_schema
     def _one_filter(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if len({"user", "author", "tag"} & set(data)) > 1:
-            raise ValidationError("Use one of user, author and tag.")
+        if len({"user", "author", "tag", "q"} & set(data)) > 1:
+            raise ValidationError("Use one of user, author, tag and q.")
+        if "q" in data and "cursor" in data:
+            raise ValidationError("Search results are paged by page number, not by cursor.")
 
 
 class CommentListQuerySchema(Schema):
@@ -199,12 +209,23 @@ class PostSchema(Schema):
     title = fields.String()
     content = fields.String(metadata={"description": "Markdown (CommonMark, tables, strikethrough), as written"})
     content_html = fields.String(
-        metadata={"description": "content rendered and sanitised: safe to put in a page as it is"}
+        metadata={
+            "description": "content rendered and sanitised: safe to put in a page as it is. "
+            "Not in lists: on GET /posts/<id> and the answers of writes"
+        }
     )
-    excerpt = fields.String(metadata={"description": f"Plain text, at most {writing.EXCERPT_LENGTH} characters"})
+    excerpt = fields.String(
+        metadata={
+            "description": f"Plain text (not HTML: escape it), at most {writing.EXCERPT_LENGTH} characters",
+            "maxLength": writing.EXCERPT_LENGTH,
+        }
+    )
     slug = fields.String(metadata={"description": "From the title, ASCII: the post's page is /posts/<id>/<slug>"})
     tags = fields.List(fields.String(), metadata={"description": "Lower-case"})
     url = fields.String(metadata={"description": "The post's page on the site (its canonical address)"})
+    highlight = fields.String(
+        metadata={"description": "Only in search results: the content around the matches, HTML with <mark>"}
+    )
     date_posted = fields.String(metadata={"description": "ISO 8601, UTC"})
     updated_at = fields.String(allow_none=True)
     likes = fields.Integer()
@@ -267,14 +288,16 @@ def post_json(
     comments_count: int,
     liked_by_me: bool | None,
     viewer: User | None,
+    with_html: bool = True,
 ) -> dict[str, Any]:
-    """Post JSON (built by hand: it is on the hot path of every list)."""
+    """Post JSON (built by hand: it is on the hot path of every list). Lists leave out
+    ``content_html`` (``with_html``): a page of 50 posts stays around a megabyte."""
     data: dict[str, Any] = {
         "id": post.id,
         "author": user_json(author, viewer),
         "title": post.title,
         "content": post.content,
-        "content_html": post.content_html,
+        **({"content_html": post.content_html} if with_html else {}),
         "excerpt": post.excerpt,
         "slug": post.slug,
         "tags": list(post.tags),

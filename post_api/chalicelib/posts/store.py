@@ -12,6 +12,7 @@ merges them: its cost follows the number of authors and the page, not the table.
 
 from __future__ import annotations
 
+import html
 import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     select,
     text,
     true,
@@ -44,7 +46,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, aliased
 
-from blog_shared.errors import ForbiddenError, NotFoundError
+from blog_shared.errors import ForbiddenError, InvalidError, NotFoundError
 from blog_shared.models import Comment, Follow, Like, Post, Tag, User
 
 from . import writing
@@ -121,7 +123,8 @@ def _page_statement(mode: str, with_cursor: bool, with_viewer: bool) -> Select[A
         if mode == "author":
             page_ids = page_ids.where(Post.user_id == bindparam("author_id", type_=Integer))
         elif mode == "tag":  # the GIN index on tags
-            page_ids = page_ids.where(Post.tags.contains(bindparam("tags", type_=ARRAY(String(30)))))
+            tags = cast(bindparam("tags", type_=ARRAY(String(30))), ARRAY(String(30)))
+            page_ids = page_ids.where(Post.tags.contains(tags))
         page_ids = page_ids.order_by(*NEWEST_FIRST)
     ids = page_ids.offset(bindparam("offset", type_=Integer)).limit(bindparam("limit", type_=Integer)).subquery("page")
     return _post_rows(with_viewer).join(ids, ids.c.id == Post.id).order_by(*NEWEST_FIRST)
@@ -163,6 +166,68 @@ def page_query(
     return _page_statement(mode, position is not None, viewer_id is not None), params
 
 
+# Search ranks the newest SEARCH_WINDOW matches: a common word costs what a rarer one does.
+SEARCH_WINDOW = 1000
+# Around each match: the marks are characters posts cannot hold (control characters are
+# refused), so after escaping they become the only markup of a highlight.
+MARK_START, MARK_END = "\x02", "\x03"
+_HEADLINE_OPTIONS = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=18, MinWords=6, MaxFragments=2"
+
+
+def _search_query() -> Any:
+    return func.websearch_to_tsquery(literal_column("'english'::regconfig"), bindparam("q", type_=String))
+
+
+@lru_cache(maxsize=2)
+def _search_statement(with_viewer: bool) -> Select[Any]:
+    query = _search_query()
+    matches = (
+        select(Post.id, Post.date_posted, func.ts_rank_cd(Post.search, query).label("rank"))
+        .where(Post.search.bool_op("@@")(query))
+        .order_by(*NEWEST_FIRST)
+        .limit(SEARCH_WINDOW)
+        .subquery("matches")
+    )
+    # The page's ids first, from the matches alone; only they are joined to their rows.
+    page = (
+        select(matches.c.id, matches.c.rank)
+        .order_by(matches.c.rank.desc(), matches.c.date_posted.desc(), matches.c.id.desc())
+        .offset(bindparam("offset", type_=Integer))
+        .limit(bindparam("limit", type_=Integer))
+        .subquery("page")
+    )
+    headline = func.ts_headline(literal_column("'english'::regconfig"), Post.content, query, _HEADLINE_OPTIONS)
+    return (
+        _post_rows(with_viewer)
+        .add_columns(headline.label("highlight"))
+        .join(page, page.c.id == Post.id)
+        .order_by(page.c.rank.desc(), *NEWEST_FIRST)
+    )
+
+
+_SEARCH_TOTAL = select(func.count()).select_from(
+    select(Post.id).where(Post.search.bool_op("@@")(_search_query())).limit(SEARCH_WINDOW).subquery()
+)
+
+
+def search_posts(
+    db: Session, viewer_id: int | None, words: str, per_page: int, offset: int
+) -> tuple[list[tuple[PostRow, str]], int]:
+    """A page of the posts that match ``words`` (web search syntax: quotes, ``or``, ``-``),
+    best first among the newest ``SEARCH_WINDOW`` matches, each with its highlight (the
+    content around the matches, HTML-escaped, matches in ``<mark>``); and how many match (at
+    most ``SEARCH_WINDOW``)."""
+    params = {"q": words, "offset": offset, "limit": per_page, "viewer_id": viewer_id}
+    rows = db.execute(_search_statement(viewer_id is not None), params).all()
+    total = db.scalar(_SEARCH_TOTAL, {"q": words}) or 0
+    return [(PostRow(*row[:5]), highlight_html(row[5])) for row in rows], total
+
+
+def highlight_html(fragment: str) -> str:
+    escaped = html.escape(" ".join(fragment.split()), quote=False)
+    return escaped.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
+
+
 def list_posts(db: Session, viewer_id: int | None, per_page: int, **where: Any) -> list[PostRow]:
     """A page of posts, newest first (see :func:`page_query` for the filters)."""
     statement, params = page_query(viewer_id, per_page, **where)
@@ -198,23 +263,32 @@ def popular_tags(db: Session, limit: int) -> list[tuple[str, int]]:
     return [(name, count) for name, count in db.execute(_POPULAR_TAGS, {"limit": limit}).all()]
 
 
-# Tags are locked in name order, so two writes that share tags cannot deadlock.
+# Tag counts change one write at a time (an advisory lock for the rest of the transaction):
+# writes that share tags cannot deadlock, and a tag's row cannot go between the check that
+# it exists and the change. Posts are written rarely; this costs a few milliseconds.
+_TAG_COUNTS_LOCK = text("SELECT pg_advisory_xact_lock(hashtext('blog:tag-counts'))")
 _COUNT_TAGS_UP = text(
-    "INSERT INTO tags (name, post_count) SELECT name, 1 FROM unnest(CAST(:names AS varchar[])) AS name"
-    " ORDER BY name ON CONFLICT (name) DO UPDATE SET post_count = tags.post_count + 1"
+    "INSERT INTO tags (name, post_count) SELECT unnest(CAST(:names AS varchar[])), 1"
+    " ON CONFLICT (name) DO UPDATE SET post_count = tags.post_count + 1"
 )
+# A count never goes below 0, and a tag no post carries any more is forgotten.
 _COUNT_TAGS_DOWN = text(
-    "UPDATE tags SET post_count = tags.post_count - 1 FROM (SELECT name FROM tags"
-    " WHERE name = ANY(CAST(:names AS varchar[])) ORDER BY name FOR UPDATE) AS locked WHERE tags.name = locked.name"
+    "UPDATE tags SET post_count = GREATEST(post_count - 1, 0) WHERE name = ANY(CAST(:names AS varchar[]))"
 )
+_FORGET_UNUSED_TAGS = text("DELETE FROM tags WHERE name = ANY(CAST(:names AS varchar[])) AND post_count = 0")
 
 
 def count_tags(db: Session, added: Iterable[str] = (), removed: Iterable[str] = ()) -> None:
-    """Keep the tags' post counts in step with a write (one statement each way, at most)."""
-    if removed := sorted(set(removed)):
-        db.execute(_COUNT_TAGS_DOWN, {"names": removed})
-    if added := sorted(set(added)):
-        db.execute(_COUNT_TAGS_UP, {"names": added})
+    """Keep the tags' post counts in step with a write."""
+    added, removed = set(added), set(removed)
+    if not added and not removed:
+        return
+    db.execute(_TAG_COUNTS_LOCK)
+    if removed:
+        db.execute(_COUNT_TAGS_DOWN, {"names": sorted(removed)})
+        db.execute(_FORGET_UNUSED_TAGS, {"names": sorted(removed)})
+    if added:
+        db.execute(_COUNT_TAGS_UP, {"names": sorted(added)})
 
 
 @lru_cache(maxsize=2)
@@ -298,7 +372,7 @@ _INSERT_POST = (
         slug=bindparam("slug", type_=String),
         tags=bindparam("tags", type_=ARRAY(String(30))),
     )
-    .returning(*_posts.c)
+    .returning(*(column for column in _posts.c if column.name != "search"))
 )
 _COUNT_POSTS = (
     update(_users)
@@ -307,10 +381,18 @@ _COUNT_POSTS = (
 )
 
 
+def render_content(content: str) -> writing.Rendered:
+    """The content rendered (see ``writing.render``); refused when it cannot be shown."""
+    try:
+        return writing.render(content)
+    except writing.UnshowableError as error:
+        raise InvalidError.field("content", str(error)) from None
+
+
 def create_post(db: Session, author: User, title: str, content: str, tags: list[str]) -> Row[Any]:
     """Insert the post, rendered, and count it (and its tags); the row has every column of
     the post."""
-    rendered = writing.render(content)
+    rendered = render_content(content)
     values = {"user_id": author.id, "title": title, "content": content, "slug": writing.slugify(title), "tags": tags}
     post = db.execute(_INSERT_POST, {**values, "content_html": rendered.html, "excerpt": rendered.excerpt}).one()
     db.execute(_COUNT_POSTS, {"user_id": author.id, "change": 1})
@@ -336,7 +418,7 @@ def update_post(db: Session, post: Post, changes: dict[str, Any]) -> None:
         post.slug = writing.slugify(post.title)
     if "content" in changes:
         post.content = changes["content"]
-        rendered = writing.render(post.content)
+        rendered = render_content(post.content)
         post.content_html, post.excerpt = rendered.html, rendered.excerpt
     post.updated_at = func.now()
     db.flush()

@@ -15,25 +15,38 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.token import Token
 
 EXCERPT_LENGTH = 300
+MAX_HTML = 100_000  # characters of rendered HTML: a post, and a page of them, stays small
 SLUG_LENGTH = 80
 # The site's own pages under /posts/<id>/: no post's address may be one of them.
 RESERVED_SLUGS = frozenset({"like", "unlike", "comments", "update", "delete"})
 
+# No h1 (a post's headings sit below its page's title) and no img: an image is shown as a
+# link to it (the site's pages load no image from other hosts, and one from the site itself
+# would be a request made by every reader's browser).
 TAGS = frozenset(
     {
-        *("p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "code"),
-        *("strong", "em", "del", "s", "a", "img", "ul", "ol", "li"),
+        *("p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "code"),
+        *("strong", "em", "del", "s", "a", "ul", "ol", "li"),
         *("table", "thead", "tbody", "tr", "th", "td"),
     }
 )
-ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "ol": {"start"}}
+ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
+# A table column's alignment, as a class (the site allows no inline styles).
+ALIGNMENTS = frozenset({"align-left", "align-center", "align-right"})
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow ugc noopener"
+
+
+class UnshowableError(ValueError):
+    """The source renders to nothing, or to more HTML than a post may have."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +58,31 @@ class Rendered:
 @cache
 def _markdown() -> MarkdownIt:
     # "html": False: raw HTML in a post is text. Tables and strikethrough as GitHub has them.
-    return MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+    md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+    md.add_render_rule("image", _image_as_link)
+    return md
+
+
+def _image_as_link(renderer: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
+    image = tokens[idx]
+    src = str(image.attrGet("src") or "")
+    text = renderer.renderInlineAsText(image.children or [], options, env) or src
+    return f'<a href="{escapeHtml(src)}">{escapeHtml(text)}</a>'
+
+
+def _rendered(source: str) -> str:
+    """The source's HTML, its headings one level down (h1 is the page's; h6 stays h6), table
+    alignment as classes."""
+    md = _markdown()
+    tokens = md.parse(source, {})
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(int(token.tag[1]) + 1, 6)}"
+        elif token.type in ("th_open", "td_open") and token.attrs.get("style"):
+            align = str(token.attrs.pop("style")).removeprefix("text-align:")
+            token.attrSet("class", f"align-{align}")
+    html: str = md.renderer.render(tokens, md.options, {})
+    return html
 
 
 def sanitise(rendered: str) -> str:
@@ -53,6 +90,7 @@ def sanitise(rendered: str) -> str:
         rendered,
         tags=set(TAGS),
         attributes={tag: set(names) for tag, names in ATTRIBUTES.items()},
+        allowed_classes={"th": set(ALIGNMENTS), "td": set(ALIGNMENTS)},
         url_schemes=set(URL_SCHEMES),
         link_rel=LINK_REL,
         strip_comments=True,
@@ -60,9 +98,15 @@ def sanitise(rendered: str) -> str:
 
 
 def render(source: str) -> Rendered:
-    """The post's HTML (safe to put in a page as it is) and its excerpt."""
-    safe = sanitise(_markdown().render(source))
-    return Rendered(html=safe, excerpt=excerpt_of(safe))
+    """The post's HTML (safe to put in a page as it is) and its excerpt; UnshowableError
+    when there would be nothing to show, or too much."""
+    safe = sanitise(_rendered(source))
+    if len(safe) > MAX_HTML:
+        raise UnshowableError("This content would make too large a page (tables fill in every cell): shorten it.")
+    rendered = Rendered(html=safe, excerpt=excerpt_of(safe))
+    if source.strip() and not rendered.excerpt and "<hr" not in safe:
+        raise UnshowableError("This content shows no text (it may be nested too deeply).")
+    return rendered
 
 
 def excerpt_of(safe_html: str) -> str:

@@ -85,15 +85,40 @@ def _home() -> Response:
     return render("home.html", followed=bool(followed), **listing)
 
 
+@bp.route("/search", methods=["GET"])
+def search() -> Response:
+    """Posts matching the words of ?q=, best first, with their highlights (by page number)."""
+    query = query_params(bp.current_request)
+    words = " ".join(query.get("q", "").split())
+    if not words:
+        return render("search.html", search_words="", posts=[], meta=None, page=1, links=[], problem=None)
+    page = page_number(query.get("page"))
+    params = {"q": words, "page": page, "per_page": PER_PAGE}
+    answer = api.call("posts", "GET", "/posts", token=visit.current().token, params=params)
+    if answer.status == 400:
+        return render(
+            "search.html", 400, search_words=words, posts=[], meta=None, page=1, links=[], problem=answer.message
+        )
+    if not answer.ok:
+        raise PageError(answer.status if answer.status in (403, 404) else 500, answer.message)
+    meta = answer.body["pagination_meta"]
+    links = page_links(page, min(meta["pages"], MAX_PAGE))
+    posts = answer.data["posts"]
+    return render("search.html", search_words=words, posts=posts, meta=meta, page=page, links=links, problem=None)
+
+
 @bp.route("/tags/{name}", methods=["GET"])
 def tag(name: str) -> Response:
     """The posts with a tag, newest first (paged as the home page)."""
     me = visit.current()
-    answer, listing = post_listing(query_params(bp.current_request), me.token, tag=name)
-    if answer.status == 400:
+    query = query_params(bp.current_request)
+    answer, listing = post_listing(query, me.token, tag=name)
+    if answer.status == 400 and "tag" in answer.errors:
         raise PageError(404, "There is no such tag.")
     if not answer.ok:
-        raise PageError(answer.status if answer.status in (403, 404) else 500, answer.message)
+        raise PageError(answer.status if answer.status in (400, 403, 404) else 500, answer.message)
+    if not listing["meta"]["total"] and not query.get("after"):
+        raise PageError(404, "No posts carry this tag.")
     return render("tag.html", tag=name.lower(), **listing)
 
 

@@ -49,9 +49,11 @@ def post_path(post: dict[str, Any]) -> str:
 
 
 def _to_canonical(post: dict[str, Any]) -> Response:
+    """Moved for good, but not cached: a title can change back, and a cached move would then
+    loop."""
     older = query_params(bp.current_request).get("comments")
     location = post_path(post) + (f"?{urlencode({'comments': older})}" if older else "")
-    return Response(body="", status_code=301, headers={"Location": location})
+    return Response(body="", status_code=301, headers={"Location": location, "Cache-Control": "no-cache"})
 
 
 @bp.route("/posts/{post_id}", methods=["GET"])
@@ -65,7 +67,7 @@ def show(post_id: str, slug: str) -> Response:
     """The post with its newest comments; ?comments=<cursor> shows an older page of them. A
     slug that is not the post's (its title changed) moves to the current one."""
     post = fetch_post(post_id)
-    if slug != post["slug"]:
+    if slug != post["slug"] or post_id != str(post["id"]):  # "007" is post 7, at its own address
         return _to_canonical(post)
     older = query_params(bp.current_request).get("comments")
     if older:
@@ -150,7 +152,7 @@ def _editor(me: visit.Visit, legend: str, action: str, post: dict[str, Any] | No
                 preview_html = answer.data["content_html"]
             else:
                 mode, errors = "write", answer.errors or {"content": [answer.message]}
-        elif mode != "write":
+        elif mode == "save":
             body = {"title": fields["title"], "content": fields["content"], "tags": split_tags(fields["tags"])}
             if post is None:
                 answer = api.call("posts", "POST", "/posts", token=me.token, json=body, client=me.address)
@@ -168,7 +170,7 @@ def _editor(me: visit.Visit, legend: str, action: str, post: dict[str, Any] | No
 
 def split_tags(typed: str) -> list[str]:
     """Tags as typed in the editor: separated by commas or spaces, empty ones dropped."""
-    return typed.replace(",", " ").split()[:50]
+    return typed.replace(",", " ").split()
 
 
 @bp.route("/posts/{post_id}/delete", methods=["GET", "POST"], content_types=PAGE_TYPES)
