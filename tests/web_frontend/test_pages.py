@@ -569,6 +569,8 @@ def test_the_search_box_finds_posts_and_any_query_gets_a_page(browser):
     results = browser.page("/search?q=run")
     assert "Posts matching “run” (1)" in results and "Running notes</a>" in results and "Soup" not in results
     assert 'value="run"' in results  # the box keeps the words
+    found = browser.page("/search?q=today")
+    assert re.search(r"<p class=\"post-excerpt search-highlight\">[^<]*<mark>today</mark>", found), found
     assert "Type words in the search box" in browser.page("/search")
     for hostile in ("%22", "%26%7C%21%28%29%3A%2A", "%3Cscript%3E", "x" * 250, "%00", "the"):
         answer = browser.request("GET", f"/search?q={hostile}")
