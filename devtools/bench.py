@@ -326,6 +326,7 @@ def main() -> int:
     for name, value in keys.generate_values().items():
         os.environ.setdefault(name, value)
     os.environ["APP_STAGE"] = "prod"
+    os.environ.setdefault("PUBLIC_URL", "https://blog.example.com")  # outside dev the apps want https addresses
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     started = time.monotonic()
     from devtools import aws
