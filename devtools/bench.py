@@ -327,6 +327,7 @@ def main() -> int:
         os.environ.setdefault(name, value)
     os.environ["APP_STAGE"] = "prod"
     os.environ.setdefault("PUBLIC_URL", "https://blog.example.com")  # outside dev the apps want https addresses
+    os.environ.setdefault("RATE_LIMIT_SCALE", "1000")  # one reader writes and likes hundreds of times
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     started = time.monotonic()
     from devtools import aws
