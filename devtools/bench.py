@@ -158,9 +158,11 @@ class Seeder:
                 title = " ".join(rng.choices(WORDS, k=5)).capitalize()
                 content = " ".join(rng.choices(WORDS, k=60))
                 tags = "{" + ",".join(rng.sample(TAGS, k=rng.randint(0, 3))) + "}"
-                yield f"{rng.randint(1, USERS)}\t{title}\t{content}\t{tags}\t{moment.isoformat()}\n"
+                html = f"<p>{content}</p>"  # as post_api renders plain words
+                yield f"{rng.randint(1, USERS)}\t{title}\t{content}\t{html}\t{tags}\t{moment.isoformat()}\n"
 
-        copy_rows(self.conn, "posts", "user_id, title, content, tags, date_posted", post_rows(), count)
+        columns = "user_id, title, content, content_html, tags, date_posted"
+        copy_rows(self.conn, "posts", columns, post_rows(), count)
         self.posts += count
         last_id = self.posts
 
@@ -415,6 +417,11 @@ def _run(rng: random.Random, started: float) -> int:
             measure.run(
                 "tag page",
                 lambda _: proxy_event("GET", "/posts", "/posts", token, query={"tag": TAGS[0]}),
+                200,
+            ),
+            measure.run(
+                "site feed (20 newest, with HTML)",
+                lambda _: proxy_event("GET", "/posts", "/posts", None, query={"per_page": "20", "with_html": "true"}),
                 200,
             ),
             measure.run(

@@ -23,6 +23,8 @@ REFUSALS_NO_DESCRIPTION_STATES = {
     "Not a picture uploaded for this account.",
     "You cannot follow yourself.",
     "You cannot unfollow yourself.",
+    # The clock: a schedule must lie ahead.
+    "publish_at is a time in the future, within a year.",
     # Tokens and cursors: only what this deployment signed or answered is one.
     "This unsubscribe link is not valid.",
     "That is an invalid or expired token",
@@ -35,6 +37,8 @@ REFUSALS_NO_DESCRIPTION_STATES = {
     "Username or email argument not provided",
     "Use one of user, author, tag and q.",
     "Search results are paged by page number, not by cursor.",
+    "With with_html, at most 20 posts a page.",
+    "Drafts and scheduled posts are listed with author (your own username).",
 }
 
 

@@ -2,6 +2,7 @@
 
 from blog_shared.config import check_at_startup
 from chalicelib.pages.auth import bp as auth_pages
+from chalicelib.pages.feeds import bp as feed_pages
 from chalicelib.pages.main import bp as main_pages
 from chalicelib.pages.posts import bp as post_pages
 from chalicelib.pages.users import bp as user_pages
@@ -16,3 +17,4 @@ app.register_blueprint(main_pages)
 app.register_blueprint(auth_pages)
 app.register_blueprint(user_pages)
 app.register_blueprint(post_pages)
+app.register_blueprint(feed_pages)

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from . import aws
 from .config import EMAIL_QUEUE_NAME, get_settings
 from .db import after_commit, transaction
-from .models import OutboxMail, User
+from .models import Follow, OutboxMail, User
 
 log = logging.getLogger("blog.mail")
 
@@ -33,11 +33,12 @@ PASSWORD_RESET = "password_reset"
 LIKE = "like"
 COMMENT = "comment"
 FOLLOW = "follow"
+NEW_POST = "new_post"  # to each follower of a post's author, when the post goes live
 CONFIRM_EMAIL = "confirm_email"  # the account's address, again ("send again")
 EMAIL_CHANGE = "email_change"  # to the new address: confirm it (data: to)
 EMAIL_CHANGED = "email_changed"  # to the old address: it was changed, undo link (data: to)
 # Mails about other people's actions: only to users who have not unsubscribed.
-NOTIFICATIONS = frozenset({LIKE, COMMENT, FOLLOW})
+NOTIFICATIONS = frozenset({LIKE, COMMENT, FOLLOW, NEW_POST})
 KINDS = NOTIFICATIONS | {WELCOME, PASSWORD_RESET, CONFIRM_EMAIL, EMAIL_CHANGE, EMAIL_CHANGED}
 
 _PENDING = "mail_pending"
@@ -74,11 +75,51 @@ def enqueue(db: Session, kind: str, key: str, recipient_id: int, **data: Any) ->
     ).first()
     if row is None:
         return False
+    _publish_after(db, [{"key": key, "kind": kind}])
+    return True
+
+
+def _publish_after(db: Session, messages: list[dict[str, str]]) -> None:
+    """Queue the messages once the transaction commits (all of its mail in one go)."""
     pending: list[dict[str, str]] = db.info.setdefault(_PENDING, [])
     if not pending:
         after_commit(db, lambda: _publish_after_commit(pending))
-    pending.append({"key": key, "kind": kind})
-    return True
+    pending.extend(messages)
+
+
+def _to_followers_statement() -> Any:
+    table = cast(Table, OutboxMail.__table__)
+    key = bindparam("key", type_=String)
+    source = (
+        select(
+            key.concat(":").concat(User.id.cast(String)),
+            bindparam("kind", type_=String),
+            User.id,
+            bindparam("data", type_=JSONB),
+        )
+        .join(Follow, Follow.follower_id == User.id)
+        .where(Follow.followed_id == bindparam("author_id", type_=Integer), User.email_notifications)
+    )
+    return (
+        insert(table)
+        .from_select(["idempotency_key", "kind", "recipient_id", "data"], source)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(table.c.idempotency_key)
+    )
+
+
+_TO_FOLLOWERS = _to_followers_statement()
+
+
+def enqueue_to_followers(db: Session, kind: str, key: str, author_id: int, **data: Any) -> int:
+    """Ask for a ``kind`` notification to each follower of ``author_id`` who has not
+    unsubscribed, in one statement (keys ``<key>:<follower id>``). Returns how many."""
+    if kind not in NOTIFICATIONS:
+        raise ValueError(f"not a notification kind: {kind!r}")
+    keys = db.scalars(_TO_FOLLOWERS, {"key": key, "kind": kind, "author_id": author_id, "data": data}).all()
+    if keys:
+        _publish_after(db, [{"key": k, "kind": kind} for k in keys])
+    return len(keys)
 
 
 @lru_cache(maxsize=1)

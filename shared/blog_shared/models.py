@@ -142,10 +142,22 @@ class Post(Base):
     tags: Mapped[list[str]] = mapped_column(ARRAY(String(30)), server_default=text("'{}'"))
     # Full text, kept by PostgreSQL (migration 0009): title and tags weigh more than the body.
     search: Mapped[str] = mapped_column(TSVECTOR, Computed(POST_SEARCH, persisted=True), deferred=True)
+    # When the post goes (or went) live: the moment it was published, or the time it is
+    # scheduled for. A post is public when it is not a draft and this time has come.
     date_posted: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    draft: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # What follows going live (migration 0010): in its author's and tags' counts, and its
+    # author's followers mailed. The minute chore catches up on scheduled posts.
+    counted: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    followers_notified: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
 
     __table_args__ = (CheckConstraint("cardinality(tags) <= 10", name="ck_posts_tags_count"),)
+
+    @classmethod
+    def is_public(cls) -> Any:
+        """SQL: the post is public now."""
+        return ~cls.draft & (cls.date_posted <= func.now())
 
 
 # Newest first, for everyone and per author (the feed merges the authors' newest posts).
@@ -153,6 +165,13 @@ Index("ix_posts_user_date", Post.user_id, Post.date_posted.desc(), Post.id.desc(
 Index("ix_posts_date", Post.date_posted.desc(), Post.id.desc())
 Index("ix_posts_tags", Post.tags, postgresql_using="gin")  # the tag filter (tags @> ARRAY[...])
 Index("ix_posts_search", Post.search, postgresql_using="gin")  # search @@ websearch_to_tsquery(...)
+Index("ix_posts_drafts", Post.user_id, Post.date_posted.desc(), Post.id.desc(), postgresql_where=Post.draft)
+# Live posts the minute chore has yet to count or announce (scheduled ones, mostly).
+Index(
+    "ix_posts_due",
+    Post.date_posted,
+    postgresql_where=text("NOT draft AND NOT (counted AND followers_notified)"),
+)
 
 
 class Tag(Base):

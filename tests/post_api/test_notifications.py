@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -30,7 +32,7 @@ def test_a_like_by_someone_else_mails_the_author_once(users, posts, mail_flow):
     assert sent.to == "ann <ann@example.com>"
     assert sent.subject == "Someone Liked Your Post!"
     assert f'bob liked your post "{post["title"]}".' in sent.text
-    assert f"http://blog.test/posts/{post['id']}" in sent.links
+    assert f"http://blog.test/posts/{post['id']}/hello" in sent.links  # the canonical address
     assert sent.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
@@ -74,3 +76,61 @@ def test_no_mail_for_a_post_deleted_before_the_mail_went_out(users, posts, mail_
         sent_at = conn.execute(text("SELECT sent_at FROM email_outbox WHERE kind = 'like'")).scalar_one()
     engine.dispose()
     assert sent_at is not None  # handled (dropped), not left to be retried
+
+
+def run_minute_chore(user_api_app) -> None:
+    from devtools.worker import schedule_event
+
+    user_api_app.handler_map["republish_stalled_mail"](schedule_event(), None)
+
+
+def test_followers_are_mailed_once_when_a_post_goes_live(users, posts, mail_flow, user_api_app):
+    _, ann_token = users.register_and_login("ann")
+    bob, bob_token = users.register_and_login("bob")
+    carol, carol_token = users.register_and_login("carol")
+    for follower, token in ((bob, bob_token), (carol, carol_token)):
+        assert users.post(f"/user-follow/{follower['id']}/ann", token=token).status_code == 201
+    assert users.put(f"/users/{carol['id']}", {"email_notifications": False}, token=carol_token).status_code == 200
+    mail_flow.deliver()
+    seen = len(mail_flow.sent())
+
+    # A draft and a post scheduled for later are announced to no one.
+    draft = write_post(posts, ann_token, title="Not yet", status="draft")
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    write_post(posts, ann_token, title="Later", status="scheduled", publish_at=tomorrow)
+    run_minute_chore(user_api_app)
+    assert mail_flow.queued() == []
+
+    # Published: the chore mails the followers who take notifications, once.
+    assert posts.put(f"/posts/{draft['id']}", {"status": "published"}, token=ann_token).status_code == 200
+    assert mail_flow.queued() == []  # not from the writer's request
+    run_minute_chore(user_api_app)
+    run_minute_chore(user_api_app)
+    assert mail_flow.queued() == [{"key": f"new_post:{draft['id']}:{bob['id']}", "kind": "new_post"}]
+    mail_flow.deliver()
+    [sent] = mail_flow.sent()[seen:]
+    assert sent.to == "bob <bob@example.com>"
+    assert sent.subject == "A New Post From Someone You Follow"
+    assert 'ann published "Not yet".' in sent.text
+    assert f"http://blog.test/posts/{draft['id']}/not-yet" in sent.links
+    assert sent.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+    # Taken back to draft and published again: not announced twice.
+    posts.put(f"/posts/{draft['id']}", {"status": "draft"}, token=ann_token)
+    posts.put(f"/posts/{draft['id']}", {"status": "published"}, token=ann_token)
+    run_minute_chore(user_api_app)
+    assert mail_flow.queued() == []
+
+
+def test_no_mail_for_a_post_taken_back_before_its_mail_went_out(users, posts, mail_flow, user_api_app):
+    _, ann_token = users.register_and_login("ann")
+    bob, bob_token = users.register_and_login("bob")
+    assert users.post(f"/user-follow/{bob['id']}/ann", token=bob_token).status_code == 201
+    mail_flow.deliver()
+    seen = len(mail_flow.sent())
+    post = write_post(posts, ann_token, title="Oops")
+    run_minute_chore(user_api_app)
+    assert [m["kind"] for m in mail_flow.queued()] == ["new_post"]
+    posts.put(f"/posts/{post['id']}", {"status": "draft"}, token=ann_token)
+    mail_flow.deliver()
+    assert mail_flow.sent()[seen:] == []

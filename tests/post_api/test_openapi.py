@@ -13,7 +13,17 @@ def test_every_route_is_in_the_openapi_document(posts, post_api_app):
     assert {("/posts/{post_id}", "put"), ("/posts/{post_id}", "post")} <= documented_routes(posts)
     spec = posts.get("/openapi.json").json_body
     listing = spec["paths"]["/posts"]["get"]
-    assert {p["name"] for p in listing["parameters"]} == {"page", "per_page", "user", "author", "tag", "q", "cursor"}
+    assert {p["name"] for p in listing["parameters"]} == {
+        "page",
+        "per_page",
+        "user",
+        "author",
+        "tag",
+        "q",
+        "cursor",
+        "status",
+        "with_html",
+    }
 
 
 def test_query_parameters_are_documented_from_the_schema_that_validates_them(posts):

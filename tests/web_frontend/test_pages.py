@@ -6,6 +6,7 @@ import html
 import io
 import logging
 import re
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -576,3 +577,46 @@ def test_the_search_box_finds_posts_and_any_query_gets_a_page(browser):
         answer = browser.request("GET", f"/search?q={hostile}")
         assert answer.status_code in (200, 400), (hostile, answer.status_code)
         assert "<script>" not in browser.text()
+
+
+def test_drafts_and_scheduled_posts_from_the_editor(browser):
+    browser.sign_up("ann")
+    editor = browser.page("/posts/new")
+    assert 'name="status" value="published" checked' in editor and 'type="datetime-local"' in editor
+    saved = browser.post("/posts/new", {"title": "Half done", "content": "Body", "status": "draft", "mode": "save"})
+    assert saved.status_code == 303 and saved.headers["Location"].endswith("/half-done")
+    assert "Your draft has been saved" in browser.page(saved.headers["Location"])
+    assert '<span class="badge">Draft</span>' in browser.text()
+    assert "No posts yet" in browser.page("/")  # not public
+    drafts = browser.page("/drafts")
+    assert "Drafts (1)" in drafts and "Half done</a>" in drafts
+
+    when = (datetime.now(UTC) + timedelta(days=2)).replace(second=0, microsecond=0)
+    local = when.strftime("%Y-%m-%dT%H:%M")
+    body = {"title": "Later", "content": "Body", "status": "scheduled", "publish_at": local, "mode": "save"}
+    scheduled = browser.post("/posts/new", body)
+    assert scheduled.status_code == 303
+    assert f"Your post will be published on {when.strftime('%B %-d, %Y at %H:%M UTC')}." in browser.page(
+        scheduled.headers["Location"]
+    )
+    listing = browser.page("/drafts?status=scheduled")
+    assert "Scheduled posts (1)" in listing and "Scheduled for" in listing and "Later</a>" in listing
+    post_id = re.search(r'href="/posts/(\d+)/later"', listing).group(1)
+    assert f'value="{local}"' in browser.page(f"/posts/{post_id}/update")
+
+    # A schedule in the past or without a time is refused on the form.
+    refused = browser.post("/posts/new", {**body, "publish_at": "2020-01-01T10:00"})
+    assert refused.status_code == 400 and "publish_at is a time in the future, within a year." in browser.text()
+    refused = browser.post("/posts/new", {**body, "publish_at": ""})
+    assert refused.status_code == 400 and 'class="field-error"' in browser.text()
+
+    # Publishing the draft from its editor puts it on the home page.
+    draft_id = re.search(r"/posts/(\d+)/", saved.headers["Location"]).group(1)
+    browser.post(f"/posts/{draft_id}/update", {"title": "Half done", "content": "Body", "status": "published"})
+    assert "Half done</a>" in browser.page("/") and "Later" not in browser.page("/")
+
+    # Someone else finds neither.
+    browser.post("/logout")
+    browser.sign_up("bob")
+    assert browser.request("GET", f"/posts/{post_id}/later").status_code == 404
+    assert "You have no drafts." in browser.page("/drafts")

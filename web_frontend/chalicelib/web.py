@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -112,6 +112,17 @@ def _readable_date(value: str | None) -> str:
     return moment.strftime("%B %-d, %Y")
 
 
+def _readable_time(value: str | None) -> str:
+    """An API time as a reader sees it, in UTC (the site does not know the reader's zone)."""
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(value).astimezone(UTC)
+    except ValueError:
+        return value
+    return moment.strftime("%B %-d, %Y %H:%M UTC")
+
+
 def _iso_date(value: str | None) -> str:
     return value or ""
 
@@ -124,6 +135,7 @@ templates = Environment(
 )
 templates.filters["readable_date"] = _readable_date
 templates.filters["iso_date"] = _iso_date
+templates.filters["readable_time"] = _readable_time
 
 
 def render(template: str, status: int | None = None, **context: Any) -> Response:

@@ -32,15 +32,17 @@ class CommentCreateSchema(Schema):
 @doc(
     "A page of a post's comments, newest first",
     response=CommentPageSchema,
-    errors=(400, 404),
+    errors=(400, 401, 404),
     query=CommentListQuerySchema,
+    auth="optional",
 )
 def list_comments(post_id: str) -> Response:
     """The response also carries ``next_cursor`` (null on the last page). GET /posts/<id>
     has the first page and its ``comments_next_cursor``."""
     with request_scope(bp) as scope:
         query = scope.query(CommentListQuerySchema)
-        post = find_post(scope.db, post_path_id(post_id))
+        viewer = scope.viewer
+        post = find_post(scope.db, post_path_id(post_id), viewer.id if viewer else None)
         comments, older = comment_page(scope.db, post.id, query["per_page"], after=query.get("cursor"))
         page = [comment_json(comment, name) for comment, name in comments]
     return success({"comments": page}, next_cursor=encode_cursor(older) if older is not None else None)
@@ -60,7 +62,7 @@ def add_comment(post_id: str) -> Response:
     with request_scope(bp) as scope:
         user, data = writer_and_body(scope, CommentCreateSchema)
         scope.limit(limits.COMMENT, user.id)
-        post = find_post(scope.db, post_path_id(post_id))
+        post = find_post(scope.db, post_path_id(post_id), user.id)
         comment = store.add_comment(scope.db, post.id, user.id, data["text"])
         if post.user_id != user.id:
             mail.enqueue(

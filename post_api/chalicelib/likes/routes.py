@@ -55,6 +55,6 @@ def like(post_id: str) -> Response:
 def unlike(post_id: str) -> Response:
     with request_scope(bp) as scope:
         user = scope.user
-        post = find_post(scope.db, post_path_id(post_id))
+        post = find_post(scope.db, post_path_id(post_id), user.id)
         store.unlike(scope.db, post.id, user.id)
     return no_content()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, Select, bindparam, delete, func, select
+from sqlalchemy import Integer, Select, bindparam, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -18,7 +18,9 @@ from ..posts.store import POST_NOT_FOUND
 
 def _like_statement() -> Select[Any]:
     post_id, user_id = bindparam("post_id", type_=Integer), bindparam("user_id", type_=Integer)
-    exists_ = select(Post.id).where(Post.id == post_id).exists()
+    # Drafts and scheduled posts are their author's alone: anyone else finds nothing to like.
+    readable = select(Post).where(Post.id == post_id, or_(Post.is_public(), Post.user_id == user_id)).subquery()
+    exists_ = select(readable.c.id).exists()
     added = (
         insert(Like)
         .from_select(["post_id", "user_id"], select(post_id, user_id).where(exists_))
@@ -29,7 +31,7 @@ def _like_statement() -> Select[Any]:
     # The count cannot see the insert of the same statement, so the new row is added to it.
     count = select(func.count()).where(Like.post_id == post_id).scalar_subquery()
     new = select(func.count()).select_from(added).scalar_subquery()
-    author = select(Post.user_id).where(Post.id == post_id).scalar_subquery()
+    author = select(readable.c.user_id).scalar_subquery()
     return select(author, count, new)
 
 

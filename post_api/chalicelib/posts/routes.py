@@ -58,6 +58,7 @@ def list_posts() -> Response:
         if "q" in query:
             return _search(scope.db, viewer, query["q"], per_page, query["page"])
         filter_user: User | None = None
+        status = query["status"]
         if "user" in query:  # a feed shows whom someone follows: only they may read it
             if viewer is None:
                 raise UnauthenticatedError("Reading a feed needs that user's token.")
@@ -66,6 +67,12 @@ def list_posts() -> Response:
                 raise ForbiddenError("You can only read your own feed.")
         elif "author" in query:
             filter_user, total = store.filter_user(scope.db, query["author"], with_feed_total=False)
+            if status != store.PUBLISHED:  # unpublished posts are their author's alone
+                if viewer is None:
+                    raise UnauthenticatedError("Listing drafts or scheduled posts needs their author's token.")
+                if filter_user.id != viewer.id:
+                    raise ForbiddenError("You can only list your own drafts and scheduled posts.")
+                total = store.unpublished_total(scope.db, viewer.id, status)
         elif "tag" in query:
             total = store.tagged_posts(scope.db, query["tag"].lower())
         else:
@@ -79,12 +86,11 @@ def list_posts() -> Response:
             author_id=filter_user.id if filter_user is not None and "author" in query else None,
             feed_of=filter_user.id if filter_user is not None and "user" in query else None,
             tag=query["tag"].lower() if "tag" in query else None,
+            status=status,
         )
         more = len(rows) > per_page
         rows = rows[:per_page]
-        posts = [
-            post_json(r.post, r.author, r.likes, r.comments_count, r.liked_by_me, viewer, with_html=False) for r in rows
-        ]
+        posts = [post_json(row, viewer, with_html=query["with_html"]) for row in rows]
         user_data = user_json(filter_user, viewer) if filter_user is not None else None
     last = rows[-1].post if rows and more else None
     return success(
@@ -104,15 +110,22 @@ def list_posts() -> Response:
     auth="required",
 )
 def create_post() -> Response:
-    """At most 30 posts in 10 minutes per user (429 with Retry-After)."""
+    """At most 30 posts in 10 minutes per user (429 with Retry-After). Published at once
+    unless ``status`` says draft or scheduled; the author's followers are mailed (within a
+    minute) once it is live."""
     with request_scope(bp) as scope:
         author, data = writer_and_body(scope, PostCreateSchema)
         scope.limit(limits.POST, author.id)
-        post = store.create_post(scope.db, author, data["title"], data["content"], data["tags"])
-        # A new post has no likes or comments yet: no need to read it back.
-        data = post_json(post, author, likes=0, comments_count=0, liked_by_me=False, viewer=author)
-        data.update(comments=[], comments_next_cursor=None)
-        return success(data, status=201)
+        row = store.create_post(
+            scope.db,
+            author,
+            data["title"],
+            data["content"],
+            data["tags"],
+            data.get("status", store.PUBLISHED),
+            data.get("publish_at"),
+        )
+        return success({**post_json(row, author), "comments": [], "comments_next_cursor": None}, status=201)
 
 
 @bp.route("/tags", methods=["GET"])
@@ -147,7 +160,12 @@ def preview() -> Response:
 
 
 @bp.route("/posts/{post_id}", methods=["GET"])
-@doc("Read a post with its newest comments", response=PostSchema, errors=(401, 404), auth="optional")
+@doc(
+    "Read a post with its newest comments (a draft or scheduled post: its author only)",
+    response=PostSchema,
+    errors=(401, 404),
+    auth="optional",
+)
 def get_post(post_id: str) -> Response:
     with request_scope(bp) as scope:
         return success(_detail(scope.db, post_path_id(post_id), scope.viewer))
@@ -164,7 +182,7 @@ def get_post(post_id: str) -> Response:
 def update_post(post_id: str) -> Response:
     with request_scope(bp) as scope:
         user, changes = writer_and_body(scope, PostUpdateSchema)
-        post = store.find_post(scope.db, post_path_id(post_id), lock=True)
+        post = store.find_post(scope.db, post_path_id(post_id), user.id, lock=True)
         store.require_author(post, user)
         store.update_post(scope.db, post, changes)
         return success(_detail(scope.db, post.id, user))
@@ -175,7 +193,7 @@ def update_post(post_id: str) -> Response:
 def delete_post(post_id: str) -> Response:
     with request_scope(bp) as scope:
         user = scope.user
-        post = store.find_post(scope.db, post_path_id(post_id), lock=True)
+        post = store.find_post(scope.db, post_path_id(post_id), user.id, lock=True)
         store.require_author(post, user)
         store.delete_post(scope.db, post)
     return no_content()
@@ -185,7 +203,7 @@ def _search(db: Session, viewer: User | None, words: str, per_page: int, page: i
     found, total = store.search_posts(db, viewer.id if viewer else None, words, per_page, (page - 1) * per_page)
     posts = []
     for row, highlight in found:
-        data = post_json(row.post, row.author, row.likes, row.comments_count, row.liked_by_me, viewer, with_html=False)
+        data = post_json(row, viewer, with_html=False)
         posts.append({**data, "highlight": highlight})
     return success(
         {"user_data": None, "posts": posts},
@@ -197,7 +215,7 @@ def _search(db: Session, viewer: User | None, words: str, per_page: int, page: i
 def _detail(db: Session, post_id: int, viewer: User | None) -> dict[str, Any]:
     """Post JSON with its newest comments and the cursor to older ones (two statements)."""
     row = store.get_post(db, post_id, viewer.id if viewer else None)
-    data = post_json(row.post, row.author, row.likes, row.comments_count, row.liked_by_me, viewer)
+    data = post_json(row, viewer)
     comments, older = store.comment_page(db, post_id, COMMENTS_PER_PAGE)
     data["comments"] = [comment_json(comment, name) for comment, name in comments]
     data["comments_next_cursor"] = encode_cursor(older) if older is not None else None

@@ -6,22 +6,24 @@ import base64
 import binascii
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
-from sqlalchemy.engine import Row
 
 from blog_shared.config import get_settings
 from blog_shared.http import MAX_ID, MAX_PAGE
-from blog_shared.models import Comment, Post, User
+from blog_shared.models import Comment, User
 from blog_shared.users import UserSchema, user_json
 from blog_shared.validation import Integer, Trimmed
 
 from . import writing
-from .store import Position
+from .store import DRAFT, PUBLISHED, SCHEDULED, STATUSES, Position, PostRow
 
 MAX_PER_PAGE = 50
+MAX_WITH_HTML = 20  # a page with each post's HTML stays within a few megabytes
+WITH_HTML_PAGE = f"With with_html, at most {MAX_WITH_HTML} posts a page."
+UNPUBLISHED_NEED_AUTHOR = "Drafts and scheduled posts are listed with author (your own username)."
 MAX_CURSOR = 200
 DEFAULT_PER_PAGE = 10
 COMMENTS_PER_PAGE = 20
@@ -56,11 +58,57 @@ class Tags(fields.Field[list[str]]):
         return list(dict.fromkeys(tag.lower() for tag in value))
 
 
+MAX_SCHEDULE_AHEAD = timedelta(days=366)
+STATUS = fields.String(
+    validate=validate.OneOf(STATUSES, error="status is draft, scheduled or published."),
+    metadata={
+        "description": "published (public now), draft (only you see it) or scheduled (public at publish_at)",
+        "enum": list(STATUSES),
+    },
+)
+PUBLISH_AT = fields.AwareDateTime(
+    metadata={"description": "With status scheduled: when it goes live (ISO 8601 with a time zone, within a year)"}
+)
+
+
+# publish_at exactly when status is scheduled (OpenAPI 3.0 has no if/then: one of two shapes).
+SCHEDULE_RULE = {
+    "oneOf": [
+        {"required": ["status", "publish_at"], "properties": {"status": {"enum": [SCHEDULED]}}},
+        {"not": {"required": ["publish_at"]}, "properties": {"status": {"enum": [DRAFT, PUBLISHED]}}},
+    ]
+}
+SCHEDULE_TOO_EARLY = "publish_at is a time in the future, within a year."
+
+
+def check_schedule(data: dict[str, Any]) -> None:
+    """A scheduled post needs a publish_at in the coming year; no other status takes one."""
+    scheduled = data.get("status") == SCHEDULED
+    if "publish_at" in data and not scheduled:
+        raise ValidationError("publish_at goes with status scheduled.", "publish_at")
+    if not scheduled:
+        return
+    when = data.get("publish_at")
+    if when is None:
+        raise ValidationError("A scheduled post needs publish_at.", "publish_at")
+    now = datetime.now(UTC)
+    if not now < when <= now + MAX_SCHEDULE_AHEAD:
+        raise ValidationError(SCHEDULE_TOO_EARLY, "publish_at")
+
+
 class PostCreateSchema(Schema):
+    OPENAPI_RULES: ClassVar[dict[str, Any]] = SCHEDULE_RULE
+
     user_id = Integer(metadata={"description": "Optional; must be the token's user."})
     title = Trimmed(required=True, validate=TITLE)
     content = Trimmed(required=True, validate=CONTENT, multiline=True)
     tags = Tags(load_default=list)
+    status = STATUS
+    publish_at = PUBLISH_AT
+
+    @validates_schema
+    def _schedule(self, data: dict[str, Any], **kwargs: Any) -> None:
+        check_schedule(data)
 
 
 class PreviewSchema(Schema):
@@ -74,18 +122,22 @@ class PreviewOutSchema(Schema):
 
 class PostUpdateSchema(Schema):
     OPENAPI_RULES: ClassVar[dict[str, Any]] = {
-        "anyOf": [{"required": ["title"]}, {"required": ["content"]}, {"required": ["tags"]}]
+        "anyOf": [{"required": [name]} for name in ("title", "content", "tags", "status")],
+        **SCHEDULE_RULE,
     }
 
     user_id = Integer(metadata={"description": "Optional; must be the token's user."})
     title = Trimmed(validate=TITLE)
     content = Trimmed(validate=CONTENT, multiline=True)
     tags = Tags()
+    status = STATUS
+    publish_at = PUBLISH_AT
 
     @validates_schema
     def _something_to_change(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if not {"title", "content", "tags"} & set(data):
-            raise ValidationError("Provide a title, a content, tags or any of them.")
+        if not {"title", "content", "tags", "status"} & set(data):
+            raise ValidationError("Provide a title, a content, tags, a status or any of them.")
+        check_schedule(data)
 
 
 def encode_cursor(position: Position) -> str:
@@ -147,12 +199,27 @@ class PostListQuerySchema(Schema):
         metadata={"description": "Your own username: your posts and those of everyone you follow (needs your token)."},
     )
     author = fields.String(validate=validate.Length(min=1, max=20), metadata={"description": "Only this user's posts."})
+    status = fields.String(
+        load_default=PUBLISHED,
+        validate=validate.OneOf(STATUSES, error="status is draft, scheduled or published."),
+        metadata={
+            "description": "With author: draft or scheduled lists that author's unpublished posts "
+            "(only with the author's own token).",
+            "enum": list(STATUSES),
+        },
+    )
     tag = fields.String(validate=TAG, metadata={"description": "Only posts with this tag (any case)."})
     q = fields.String(
         validate=validate.Length(min=1, max=MAX_SEARCH, error=f"Search for 1 to {MAX_SEARCH} characters."),
         metadata={
             "description": "Search titles, tags and bodies (English stemming; quotes for phrases, or, -word); "
             "best matches first, each post with a highlight. Paged by page number (no cursor)."
+        },
+    )
+    with_html = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": f"Include each post's content_html (at most {MAX_WITH_HTML} posts a page): for feeds."
         },
     )
     cursor = Cursor(
@@ -170,6 +237,10 @@ class PostListQuerySchema(Schema):
             raise ValidationError("Use one of user, author, tag and q.")
         if "q" in data and "cursor" in data:
             raise ValidationError("Search results are paged by page number, not by cursor.")
+        if data.get("with_html") and data.get("per_page", DEFAULT_PER_PAGE) > MAX_WITH_HTML:
+            raise ValidationError(WITH_HTML_PAGE, "per_page")
+        if data.get("status", PUBLISHED) != PUBLISHED and "author" not in data:
+            raise ValidationError(UNPUBLISHED_NEED_AUTHOR, "status")
 
 
 class CommentListQuerySchema(Schema):
@@ -222,11 +293,17 @@ class PostSchema(Schema):
     )
     slug = fields.String(metadata={"description": "From the title, ASCII: the post's page is /posts/<id>/<slug>"})
     tags = fields.List(fields.String(), metadata={"description": "Lower-case"})
+    status = fields.String(
+        metadata={"description": "published, draft or scheduled (until publish_at)", "enum": list(STATUSES)}
+    )
+    publish_at = fields.String(
+        allow_none=True, metadata={"description": "When a scheduled post goes live (ISO 8601, UTC); else null"}
+    )
     url = fields.String(metadata={"description": "The post's page on the site (its canonical address)"})
     highlight = fields.String(
         metadata={"description": "Only in search results: the content around the matches, HTML with <mark>"}
     )
-    date_posted = fields.String(metadata={"description": "ISO 8601, UTC"})
+    date_posted = fields.String(metadata={"description": "ISO 8601, UTC: when it went (or goes) live"})
     updated_at = fields.String(allow_none=True)
     likes = fields.Integer()
     comments_count = fields.Integer()
@@ -281,34 +358,30 @@ def iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat() if moment is not None else None
 
 
-def post_json(
-    post: Post | Row[Any],
-    author: User,
-    likes: int,
-    comments_count: int,
-    liked_by_me: bool | None,
-    viewer: User | None,
-    with_html: bool = True,
-) -> dict[str, Any]:
+def post_json(row: PostRow, viewer: User | None, with_html: bool = True) -> dict[str, Any]:
     """Post JSON (built by hand: it is on the hot path of every list). Lists leave out
     ``content_html`` (``with_html``): a page of 50 posts stays around a megabyte."""
+    post = row.post
+    status = row.status
     data: dict[str, Any] = {
         "id": post.id,
-        "author": user_json(author, viewer),
+        "author": user_json(row.author, viewer),
         "title": post.title,
         "content": post.content,
         **({"content_html": post.content_html} if with_html else {}),
         "excerpt": post.excerpt,
         "slug": post.slug,
         "tags": list(post.tags),
+        "status": status,
+        "publish_at": iso(post.date_posted) if status == SCHEDULED else None,
         "url": f"{get_settings().public_url}/posts/{post.id}/{post.slug}",
         "date_posted": iso(post.date_posted),
         "updated_at": iso(post.updated_at),
-        "likes": likes,
-        "comments_count": comments_count,
+        "likes": row.likes,
+        "comments_count": row.comments_count,
     }
     if viewer is not None:
-        data["liked_by_me"] = bool(liked_by_me)
+        data["liked_by_me"] = bool(row.liked_by_me)
     return data
 
 

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import html
 import typing
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     DateTime,
     Integer,
     Select,
@@ -35,17 +35,16 @@ from sqlalchemy import (
     insert,
     literal,
     literal_column,
+    or_,
     select,
-    text,
     true,
     tuple_,
     union_all,
-    update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, aliased
 
+from blog_shared import publishing
 from blog_shared.errors import ForbiddenError, InvalidError, NotFoundError
 from blog_shared.models import Comment, Follow, Like, Post, Tag, User
 
@@ -61,6 +60,17 @@ class PostRow:
     likes: int
     comments_count: int
     liked_by_me: bool | None
+    live: bool  # public now (not a draft, and its time has come)
+
+    @property
+    def status(self) -> str:
+        if self.post.draft:
+            return DRAFT
+        return PUBLISHED if self.live else SCHEDULED
+
+
+DRAFT, SCHEDULED, PUBLISHED = "draft", "scheduled", "published"
+STATUSES = (DRAFT, SCHEDULED, PUBLISHED)
 
 
 @dataclass(frozen=True)
@@ -83,9 +93,8 @@ def _post_rows(with_viewer: bool) -> Select[Any]:
         if with_viewer
         else literal(None)
     )
-    return select(Post, User, likes.label("likes"), comments.label("comments"), liked.label("liked")).join(
-        User, User.id == Post.user_id
-    )
+    row = (Post, User, likes.label("likes"), comments.label("comments"), liked.label("liked"))
+    return select(*row, Post.is_public().label("live")).join(User, User.id == Post.user_id)
 
 
 def keyset_after(with_cursor: bool, date_col: Any, id_col: Any) -> Any:
@@ -107,7 +116,9 @@ def _page_statement(mode: str, with_cursor: bool, with_viewer: bool) -> Select[A
         ).cte("authors")
         newest = (
             select(Post.id, Post.date_posted)
-            .where(Post.user_id == authors.c.uid, keyset_after(with_cursor, Post.date_posted, Post.id))
+            .where(
+                Post.user_id == authors.c.uid, Post.is_public(), keyset_after(with_cursor, Post.date_posted, Post.id)
+            )
             .order_by(*NEWEST_FIRST)
             .limit(bindparam("newest_limit", type_=Integer))
             .lateral("newest")
@@ -120,6 +131,10 @@ def _page_statement(mode: str, with_cursor: bool, with_viewer: bool) -> Select[A
         )
     else:
         page_ids = select(Post.id, Post.date_posted).where(keyset_after(with_cursor, Post.date_posted, Post.id))
+        if mode in (DRAFT, SCHEDULED):  # one author's own, unpublished
+            page_ids = page_ids.where(Post.user_id == bindparam("author_id", type_=Integer), _unpublished(mode))
+        else:
+            page_ids = page_ids.where(Post.is_public())
         if mode == "author":
             page_ids = page_ids.where(Post.user_id == bindparam("author_id", type_=Integer))
         elif mode == "tag":  # the GIN index on tags
@@ -128,6 +143,11 @@ def _page_statement(mode: str, with_cursor: bool, with_viewer: bool) -> Select[A
         page_ids = page_ids.order_by(*NEWEST_FIRST)
     ids = page_ids.offset(bindparam("offset", type_=Integer)).limit(bindparam("limit", type_=Integer)).subquery("page")
     return _post_rows(with_viewer).join(ids, ids.c.id == Post.id).order_by(*NEWEST_FIRST)
+
+
+def _unpublished(status: str) -> Any:
+    """SQL: drafts (read along ix_posts_drafts), or posts scheduled for later."""
+    return Post.draft if status == DRAFT else ~Post.draft & (Post.date_posted > func.now())
 
 
 def cursor_params(position: Position | None) -> dict[str, Any]:
@@ -143,10 +163,12 @@ def page_query(
     author_id: int | None = None,
     feed_of: int | None = None,
     tag: str | None = None,
+    status: str = PUBLISHED,
 ) -> tuple[Select[Any], dict[str, Any]]:
-    """The statement and parameters for a page of posts, newest first: all posts, one
-    author's (``author_id``), a user's feed (``feed_of``) or a tag's (``tag``). Continues
-    after ``position`` (a cursor) or skips ``offset`` posts (a page number)."""
+    """The statement and parameters for a page of public posts, newest first: all posts, one
+    author's (``author_id``), a user's feed (``feed_of``) or a tag's (``tag``); or one
+    author's drafts or scheduled posts (``status`` with ``author_id``). Continues after
+    ``position`` (a cursor) or skips ``offset`` posts (a page number)."""
     params: dict[str, Any] = {"limit": per_page, "offset": offset}
     if viewer_id is not None:
         params["viewer_id"] = viewer_id
@@ -156,7 +178,7 @@ def page_query(
         mode = "feed"
         params.update(feed_of=feed_of, newest_limit=offset + per_page)
     elif author_id is not None:
-        mode = "author"
+        mode = "author" if status == PUBLISHED else status
         params["author_id"] = author_id
     elif tag is not None:
         mode = "tag"
@@ -183,7 +205,7 @@ def _search_statement(with_viewer: bool) -> Select[Any]:
     query = _search_query()
     matches = (
         select(Post.id, Post.date_posted, func.ts_rank_cd(Post.search, query).label("rank"))
-        .where(Post.search.bool_op("@@")(query))
+        .where(Post.search.bool_op("@@")(query), Post.is_public())
         .order_by(*NEWEST_FIRST)
         .limit(SEARCH_WINDOW)
         .subquery("matches")
@@ -206,7 +228,7 @@ def _search_statement(with_viewer: bool) -> Select[Any]:
 
 
 _SEARCH_TOTAL = select(func.count()).select_from(
-    select(Post.id).where(Post.search.bool_op("@@")(_search_query())).limit(SEARCH_WINDOW).subquery()
+    select(Post.id).where(Post.search.bool_op("@@")(_search_query()), Post.is_public()).limit(SEARCH_WINDOW).subquery()
 )
 
 
@@ -220,7 +242,7 @@ def search_posts(
     params = {"q": words, "offset": offset, "limit": per_page, "viewer_id": viewer_id}
     rows = db.execute(_search_statement(viewer_id is not None), params).all()
     total = db.scalar(_SEARCH_TOTAL, {"q": words}) or 0
-    return [(PostRow(*row[:5]), highlight_html(row[5])) for row in rows], total
+    return [(PostRow(*row[:6]), highlight_html(row[6])) for row in rows], total
 
 
 def highlight_html(fragment: str) -> str:
@@ -263,34 +285,6 @@ def popular_tags(db: Session, limit: int) -> list[tuple[str, int]]:
     return [(name, count) for name, count in db.execute(_POPULAR_TAGS, {"limit": limit}).all()]
 
 
-# Tag counts change one write at a time (an advisory lock for the rest of the transaction):
-# writes that share tags cannot deadlock, and a tag's row cannot go between the check that
-# it exists and the change. Posts are written rarely; this costs a few milliseconds.
-_TAG_COUNTS_LOCK = text("SELECT pg_advisory_xact_lock(hashtext('blog:tag-counts'))")
-_COUNT_TAGS_UP = text(
-    "INSERT INTO tags (name, post_count) SELECT unnest(CAST(:names AS varchar[])), 1"
-    " ON CONFLICT (name) DO UPDATE SET post_count = tags.post_count + 1"
-)
-# A count never goes below 0, and a tag no post carries any more is forgotten.
-_COUNT_TAGS_DOWN = text(
-    "UPDATE tags SET post_count = GREATEST(post_count - 1, 0) WHERE name = ANY(CAST(:names AS varchar[]))"
-)
-_FORGET_UNUSED_TAGS = text("DELETE FROM tags WHERE name = ANY(CAST(:names AS varchar[])) AND post_count = 0")
-
-
-def count_tags(db: Session, added: Iterable[str] = (), removed: Iterable[str] = ()) -> None:
-    """Keep the tags' post counts in step with a write."""
-    added, removed = set(added), set(removed)
-    if not added and not removed:
-        return
-    db.execute(_TAG_COUNTS_LOCK)
-    if removed:
-        db.execute(_COUNT_TAGS_DOWN, {"names": sorted(removed)})
-        db.execute(_FORGET_UNUSED_TAGS, {"names": sorted(removed)})
-    if added:
-        db.execute(_COUNT_TAGS_UP, {"names": sorted(added)})
-
-
 @lru_cache(maxsize=2)
 def _filter_user_statement(with_feed_total: bool) -> Select[Any]:
     total: Any = User.post_count
@@ -324,11 +318,30 @@ POST_NOT_FOUND = "Post not found"
 
 
 def get_post(db: Session, post_id: int, viewer_id: int | None) -> PostRow:
-    """The post with its author and counts (``liked_by_me`` for the viewer)."""
+    """The post with its author and counts (``liked_by_me`` for the viewer). A draft or a
+    post scheduled for later is found by its author alone."""
     row = db.execute(_one_post_statement(viewer_id is not None), {"post_id": post_id, "viewer_id": viewer_id}).first()
-    if row is None:
+    if row is None or not (row.live or row[0].user_id == viewer_id):
         raise NotFoundError(POST_NOT_FOUND)
     return PostRow(*row)
+
+
+_UNPUBLISHED_COUNT_LIMIT = 10_000
+
+
+@cache
+def _unpublished_total(status: str) -> Select[Any]:
+    mine = (
+        select(Post.id)
+        .where(Post.user_id == bindparam("author_id", type_=Integer), _unpublished(status))
+        .limit(_UNPUBLISHED_COUNT_LIMIT)
+    )
+    return select(func.count()).select_from(mine.subquery())
+
+
+def unpublished_total(db: Session, author_id: int, status: str) -> int:
+    """How many drafts (or scheduled posts) the author has (counted up to 10,000)."""
+    return db.scalar(_unpublished_total(status), {"author_id": author_id}) or 0
 
 
 @lru_cache(maxsize=2)
@@ -360,7 +373,7 @@ def comment_page(
 
 
 # Plain table (Core) statements: the ORM's bulk-DML bookkeeping is not needed for these.
-_posts, _users = typing.cast(Table, Post.__table__), typing.cast(Table, User.__table__)
+_posts = typing.cast(Table, Post.__table__)
 _INSERT_POST = (
     insert(_posts)
     .values(
@@ -371,13 +384,12 @@ _INSERT_POST = (
         excerpt=bindparam("excerpt", type_=String),
         slug=bindparam("slug", type_=String),
         tags=bindparam("tags", type_=ARRAY(String(30))),
+        draft=bindparam("draft", type_=Boolean),
+        counted=bindparam("counted", type_=Boolean),
+        followers_notified=False,  # the minute chore mails them once the post is live
+        date_posted=func.coalesce(bindparam("publish_at", type_=DateTime(timezone=True)), func.now()),
     )
     .returning(*(column for column in _posts.c if column.name != "search"))
-)
-_COUNT_POSTS = (
-    update(_users)
-    .where(_users.c.id == bindparam("user_id", type_=Integer))
-    .values(post_count=_users.c.post_count + bindparam("change", type_=Integer))
 )
 
 
@@ -389,20 +401,42 @@ def render_content(content: str) -> writing.Rendered:
         raise InvalidError.field("content", str(error)) from None
 
 
-def create_post(db: Session, author: User, title: str, content: str, tags: list[str]) -> Row[Any]:
-    """Insert the post, rendered, and count it (and its tags); the row has every column of
-    the post."""
+def create_post(
+    db: Session,
+    author: User,
+    title: str,
+    content: str,
+    tags: list[str],
+    status: str = PUBLISHED,
+    publish_at: datetime | None = None,
+) -> PostRow:
+    """Insert the post, rendered: published now (and counted, with its tags), a draft, or
+    scheduled for ``publish_at``."""
     rendered = render_content(content)
-    values = {"user_id": author.id, "title": title, "content": content, "slug": writing.slugify(title), "tags": tags}
-    post = db.execute(_INSERT_POST, {**values, "content_html": rendered.html, "excerpt": rendered.excerpt}).one()
-    db.execute(_COUNT_POSTS, {"user_id": author.id, "change": 1})
-    count_tags(db, added=tags)
-    return post
+    published = status == PUBLISHED
+    values = {
+        "user_id": author.id,
+        "title": title,
+        "content": content,
+        "slug": writing.slugify(title),
+        "tags": tags,
+        "content_html": rendered.html,
+        "excerpt": rendered.excerpt,
+        "draft": status == DRAFT,
+        "counted": published,
+        "publish_at": publish_at if status == SCHEDULED else None,
+    }
+    post = db.execute(_INSERT_POST, values).one()
+    if published:
+        publishing.count_post(db, author.id, tags, 1)
+    # A new post has no likes or comments yet: no need to read it back.
+    return PostRow(typing.cast(Post, post), author, 0, 0, False, live=published)
 
 
-def find_post(db: Session, post_id: int, lock: bool = False) -> Post:
-    """The post; ``lock`` holds it for an update or delete in this transaction."""
-    query = select(Post).where(Post.id == post_id)
+def find_post(db: Session, post_id: int, viewer_id: int | None, lock: bool = False) -> Post:
+    """The post, if ``viewer_id`` may see it (drafts and scheduled posts are their author's
+    alone); ``lock`` holds it for an update or delete in this transaction."""
+    query = select(Post).where(Post.id == post_id, or_(Post.is_public(), Post.user_id == viewer_id))
     post = db.scalar(query.with_for_update() if lock else query)
     if post is None:
         raise NotFoundError(POST_NOT_FOUND)
@@ -410,8 +444,12 @@ def find_post(db: Session, post_id: int, lock: bool = False) -> Post:
 
 
 def update_post(db: Session, post: Post, changes: dict[str, Any]) -> None:
+    """Apply the changes to a post found with ``lock``; a ``status`` moves it between draft,
+    scheduled (``publish_at``) and published, in and out of the counts."""
+    if "tags" in changes and post.counted:
+        new, old = set(changes["tags"]), set(post.tags)
+        publishing.count_tags(db, added=new - old, removed=old - new)
     if "tags" in changes:
-        count_tags(db, added=set(changes["tags"]) - set(post.tags), removed=set(post.tags) - set(changes["tags"]))
         post.tags = changes["tags"]
     if "title" in changes:
         post.title = changes["title"]
@@ -420,15 +458,32 @@ def update_post(db: Session, post: Post, changes: dict[str, Any]) -> None:
         post.content = changes["content"]
         rendered = render_content(post.content)
         post.content_html, post.excerpt = rendered.html, rendered.excerpt
+    if "status" in changes:
+        _move(db, post, changes["status"], changes.get("publish_at"))
     post.updated_at = func.now()
     db.flush()
+
+
+def _move(db: Session, post: Post, status: str, publish_at: datetime | None) -> None:
+    public = not post.draft and post.date_posted <= datetime.now(UTC)
+    if status == PUBLISHED:
+        if not public:  # published now (a post already live keeps its date)
+            post.draft, post.date_posted = False, func.now()
+    elif status == SCHEDULED and publish_at is not None:  # the schema requires it
+        post.draft, post.date_posted = False, publish_at
+    else:
+        post.draft = True
+    counted = status == PUBLISHED
+    if counted != post.counted:
+        publishing.count_post(db, post.user_id, post.tags, 1 if counted else -1)
+        post.counted = counted
 
 
 def delete_post(db: Session, post: Post) -> None:
     """Deletes the post; the database cascades to its likes and comments."""
     db.execute(delete(_posts).where(_posts.c.id == post.id))
-    db.execute(_COUNT_POSTS, {"user_id": post.user_id, "change": -1})
-    count_tags(db, removed=post.tags)
+    if post.counted:
+        publishing.count_post(db, post.user_id, post.tags, -1)
 
 
 def require_author(post: Post, user: User) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.policy
 import logging
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formataddr
 from functools import cache
@@ -34,6 +35,7 @@ SUBJECTS = {
     mail.LIKE: "Someone Liked Your Post!",
     mail.COMMENT: "Someone Commented on Your Post!",
     mail.FOLLOW: "Someone Followed You!",
+    mail.NEW_POST: "A New Post From Someone You Follow",
     mail.WELCOME: f"Welcome to {SITE_NAME}!",
     mail.PASSWORD_RESET: "Password Reset Request",
     mail.CONFIRM_EMAIL: "Confirm your email address",
@@ -148,11 +150,14 @@ def _context(db: Session, outbox: OutboxMail, recipient: User) -> dict[str, Any]
     if actor is None:
         return None
     context.update(actor=actor, actor_url=f"{site}/users/{quote(actor.username)}/posts")
-    if outbox.kind in (mail.LIKE, mail.COMMENT):
+    if outbox.kind in (mail.LIKE, mail.COMMENT, mail.NEW_POST):
         post = db.get(Post, outbox.data.get("post_id"))
         if post is None:
             return None
-        context.update(post=post, post_url=f"{site}/posts/{post.id}")
+        # A post taken back to draft (or rescheduled) since: nothing to announce.
+        if outbox.kind == mail.NEW_POST and (post.draft or post.date_posted > datetime.now(UTC)):
+            return None
+        context.update(post=post, post_url=f"{site}/posts/{post.id}/{post.slug}")
     if outbox.kind == mail.COMMENT:
         comment = db.get(Comment, outbox.data.get("comment_id"))
         if comment is None:

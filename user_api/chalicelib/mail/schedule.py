@@ -1,5 +1,6 @@
 """The deployment's one scheduled chore (a Lambda function run every minute, no HTTP routes):
-mail whose message never reached SQS is queued again, and stale rows are swept."""
+posts that have gone live are counted and announced to their authors' followers, mail whose
+message never reached SQS is queued again, and stale rows are swept."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import logging
 
 from chalice.app import Blueprint, CloudWatchEvent, Rate
 
-from blog_shared import limits, mail
+from blog_shared import limits, mail, publishing
 from blog_shared.config import check_at_startup
 from blog_shared.db import transaction
 
@@ -18,13 +19,21 @@ check_at_startup("republish_mail")
 log = logging.getLogger("blog.mail")
 log.setLevel(logging.INFO)
 bp = Blueprint(__name__)
+GO_LIVE_ROUNDS = 10  # at most 500 posts a minute go live; more wait for the next run
 
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES))
 def republish_stalled_mail(event: CloudWatchEvent) -> None:
-    """Queue again the mail whose message never reached SQS (it was down) or was lost; and,
-    as the deployment's one scheduled chore, forget what has gone stale: rate-limit counts of
-    ended windows, failed logins past their window, revocations of expired tokens."""
+    """The deployment's one scheduled chore. Catch up on posts that went live (a scheduled
+    post joins the counts; followers are mailed about every new post); queue again the mail
+    whose message never reached SQS (it was down) or was lost; and forget what has gone
+    stale: rate-limit counts of ended windows, failed logins past their window, revocations
+    of expired tokens."""
+    for _ in range(GO_LIVE_ROUNDS):
+        with transaction() as db:
+            handled = publishing.go_live_due(db)
+        if handled < publishing.GO_LIVE_BATCH:
+            break
     mail.republish_stalled()
     with transaction() as db:
         swept = limits.sweep(db) + auth_store.sweep_stale(db)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -125,13 +126,20 @@ def delete_comment(post_id: str, comment_id: str) -> Response:
 @bp.route("/posts/new", methods=["GET", "POST"], content_types=PAGE_TYPES)
 def new() -> Response:
     me = login_required()
-    return _editor(me, "New Post", "/posts/new", None, {"title": "", "content": "", "tags": ""})
+    fields = {"title": "", "content": "", "tags": "", "status": "published", "publish_at": ""}
+    return _editor(me, "New Post", "/posts/new", None, fields)
 
 
 @bp.route("/posts/{post_id}/update", methods=["GET", "POST"], content_types=PAGE_TYPES)
 def update(post_id: str) -> Response:
     me, post = authored(post_id)
-    fields = {"title": post["title"], "content": post["content"], "tags": ", ".join(post["tags"])}
+    fields = {
+        "title": post["title"],
+        "content": post["content"],
+        "tags": ", ".join(post["tags"]),
+        "status": post["status"],
+        "publish_at": utc_local(post["publish_at"]),
+    }
     return _editor(me, "Update Post", f"/posts/{post['id']}/update", post, fields)
 
 
@@ -143,7 +151,7 @@ def _editor(me: visit.Visit, legend: str, action: str, post: dict[str, Any] | No
     mode, preview_html = "write", ""
     if bp.current_request.method == "POST":
         data = form()
-        fields = {name: data.get(name, "") for name in ("title", "content", "tags")}
+        fields = {name: data.get(name, "") for name in EDITOR_FIELDS}
         mode = data.get("mode", "save")
         if mode == "preview":
             answer = api.call("posts", "POST", "/posts/preview", token=me.token, json={"content": fields["content"]})
@@ -154,18 +162,49 @@ def _editor(me: visit.Visit, legend: str, action: str, post: dict[str, Any] | No
                 mode, errors = "write", answer.errors or {"content": [answer.message]}
         elif mode == "save":
             body = {"title": fields["title"], "content": fields["content"], "tags": split_tags(fields["tags"])}
+            body.update(publishing_fields(fields["status"], fields["publish_at"]))
             if post is None:
                 answer = api.call("posts", "POST", "/posts", token=me.token, json=body, client=me.address)
             else:
                 answer = api.call("posts", "PUT", f"/posts/{post['id']}", token=me.token, json=body)
-            if answer.ok and post is None:
-                return redirect("/", "Your post has been created!", "success")
             if answer.ok:
-                return redirect(post_path(answer.data), "Your post has been updated!", "success")
+                return _saved(answer.data, created=post is None)
             _check(answer)
             errors = answer.errors or {"title": [answer.message]}
+    # (``status`` is render's own argument: the post's is ``publishing`` in the template.)
     page: dict[str, Any] = {"legend": legend, "action": action, "errors": errors, "mode": mode, **fields}
+    page["publishing"] = page.pop("status")
     return render("edit_post.html", preview_html=preview_html, **page)
+
+
+EDITOR_FIELDS = ("title", "content", "tags", "status", "publish_at")
+
+
+def publishing_fields(status: str, publish_at: str) -> dict[str, str]:
+    """The editor's status and time (a ``datetime-local`` value, read as UTC) for the API."""
+    if status not in ("draft", "scheduled"):
+        return {"status": "published"}
+    if status == "draft":
+        return {"status": status}
+    return {"status": status, "publish_at": f"{publish_at}+00:00" if publish_at else ""}
+
+
+def utc_local(moment: str | None) -> str:
+    """An API time as a ``datetime-local`` value in UTC (minutes)."""
+    if not moment:
+        return ""
+    return datetime.fromisoformat(moment).astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+
+
+def _saved(post: dict[str, Any], created: bool) -> Response:
+    if post["status"] == "draft":
+        return redirect(post_path(post), "Your draft has been saved: only you can see it.", "success")
+    if post["status"] == "scheduled":
+        when = datetime.fromisoformat(post["publish_at"]).astimezone(UTC).strftime("%B %-d, %Y at %H:%M UTC")
+        return redirect(post_path(post), f"Your post will be published on {when}.", "success")
+    if created:
+        return redirect("/", "Your post has been created!", "success")
+    return redirect(post_path(post), "Your post has been updated!", "success")
 
 
 def split_tags(typed: str) -> list[str]:

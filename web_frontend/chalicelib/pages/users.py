@@ -68,6 +68,19 @@ def account() -> Response:
     return render("account.html", errors=errors, **fields)
 
 
+@bp.route("/drafts", methods=["GET"])
+def drafts() -> Response:
+    """Your drafts (or with ?status=scheduled, your scheduled posts), newest first."""
+    me = login_required()
+    assert me.user is not None
+    query = query_params(bp.current_request)
+    status = "scheduled" if query.get("status") == "scheduled" else "draft"
+    answer, listing = post_listing(query, me.token, author=me.user["username"], status=status)
+    if not answer.ok:
+        raise PageError(answer.status if answer.status in (400, 403, 404) else 500, answer.message)
+    return render("drafts.html", listing_status=status, **listing)
+
+
 @bp.route("/users/{username}/posts", methods=["GET"])
 def user_posts(username: str) -> Response:
     me = visit.current()

@@ -1,0 +1,100 @@
+"""What follows a post going live: its place in the counts, and its author's followers' mail.
+
+A post is public once it is not a draft and its ``date_posted`` has come (``Post.is_public``);
+every query decides that itself. Counts (``users.post_count``, ``tags.post_count``) hold the
+posts that are ``counted``: post_api counts a post published at once in the same
+transaction, and the minute chore (:func:`go_live_due`) counts a scheduled one when its time
+has come. Followers are mailed by the chore alone, for any post (published at once or
+scheduled), once per post: a large following is mailed outside the writer's request.
+"""
+
+from __future__ import annotations
+
+import logging
+import typing
+from collections.abc import Iterable
+
+from sqlalchemy import Integer, Table, bindparam, func, select, text, update
+from sqlalchemy.orm import Session
+
+from . import mail
+from .models import Post, User
+
+log = logging.getLogger("blog.publishing")
+
+_users = typing.cast(Table, User.__table__)
+_COUNT_POSTS = (
+    update(_users)
+    .where(_users.c.id == bindparam("user_id", type_=Integer))
+    .values(post_count=_users.c.post_count + bindparam("change", type_=Integer))
+)
+
+# Tag counts change one write at a time (an advisory lock for the rest of the transaction):
+# writes that share tags cannot deadlock, and a tag's row cannot go between the check that
+# it exists and the change. Posts are written rarely; this costs a few milliseconds.
+_TAG_COUNTS_LOCK = text("SELECT pg_advisory_xact_lock(hashtext('blog:tag-counts'))")
+_COUNT_TAGS_UP = text(
+    "INSERT INTO tags (name, post_count) SELECT unnest(CAST(:names AS varchar[])), 1"
+    " ON CONFLICT (name) DO UPDATE SET post_count = tags.post_count + 1"
+)
+# A count never goes below 0, and a tag no post carries any more is forgotten.
+_COUNT_TAGS_DOWN = text(
+    "UPDATE tags SET post_count = GREATEST(post_count - 1, 0) WHERE name = ANY(CAST(:names AS varchar[]))"
+)
+_FORGET_UNUSED_TAGS = text("DELETE FROM tags WHERE name = ANY(CAST(:names AS varchar[])) AND post_count = 0")
+
+
+def count_tags(db: Session, added: Iterable[str] = (), removed: Iterable[str] = ()) -> None:
+    """Keep the tags' post counts in step with a write."""
+    added, removed = set(added), set(removed)
+    if not added and not removed:
+        return
+    db.execute(_TAG_COUNTS_LOCK)
+    if removed:
+        db.execute(_COUNT_TAGS_DOWN, {"names": sorted(removed)})
+        db.execute(_FORGET_UNUSED_TAGS, {"names": sorted(removed)})
+    if added:
+        db.execute(_COUNT_TAGS_UP, {"names": sorted(added)})
+
+
+def count_post(db: Session, author_id: int, tags: Iterable[str], change: int) -> None:
+    """Add a post to (``change=1``) or take it from (``-1``) its author's and its tags' counts."""
+    db.execute(_COUNT_POSTS, {"user_id": author_id, "change": change})
+    if change > 0:
+        count_tags(db, added=tags)
+    else:
+        count_tags(db, removed=tags)
+
+
+GO_LIVE_BATCH = 50
+_DUE = (
+    select(Post)
+    .where(
+        # As ix_posts_due's predicate says it, so the index serves the search.
+        ~Post.draft,
+        ~(Post.counted & Post.followers_notified),
+        Post.date_posted <= func.now(),
+    )
+    .order_by(Post.date_posted)
+    .limit(GO_LIVE_BATCH)
+    .with_for_update(skip_locked=True)
+)
+
+
+def go_live_due(db: Session) -> int:
+    """Catch up on posts that have gone live (at most ``GO_LIVE_BATCH`` a call, oldest first):
+    count the scheduled ones, and mail each post's author's followers once. Returns how
+    many posts it handled. Rows another run holds are skipped, not waited for."""
+    due = list(db.scalars(_DUE))
+    for post in due:
+        if not post.counted:
+            count_post(db, post.user_id, post.tags, 1)
+            post.counted = True
+        if not post.followers_notified:
+            mailed = mail.enqueue_to_followers(
+                db, mail.NEW_POST, f"new_post:{post.id}", post.user_id, actor_id=post.user_id, post_id=post.id
+            )
+            post.followers_notified = True
+            log.info("post %d is live: %d follower(s) to mail", post.id, mailed)
+    db.flush()
+    return len(due)

@@ -1,0 +1,149 @@
+"""Atom feeds (site, author, tag) with 304s for repeated polls; sitemap, robots.txt and the
+tags search engines and link previews read on a post page."""
+
+from __future__ import annotations
+
+import html
+import re
+from xml.etree import ElementTree
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+
+
+def write(browser, title: str, content: str = "Body", tags: str = "", status: str = "published") -> str:
+    answer = browser.post("/posts/new", {"title": title, "content": content, "tags": tags, "status": status})
+    assert answer.status_code == 303, browser.text()
+    location = answer.headers["Location"]
+    if location == "/":  # published: the home page shows it first
+        location = re.search(r'href="(/posts/\d+/[^"#]+)"', browser.page("/")).group(1)
+    return location
+
+
+def feed(browser, path: str) -> ElementTree.Element:
+    answer = browser.request("GET", path)
+    assert answer.status_code == 200, (path, answer.status_code)
+    assert answer.headers["Content-Type"] == "application/atom+xml; charset=utf-8"
+    return ElementTree.fromstring(answer.body)
+
+
+def entry_titles(document: ElementTree.Element) -> list[str]:
+    return [entry.findtext(f"{ATOM}title") for entry in document.findall(f"{ATOM}entry")]
+
+
+def test_feeds_of_the_site_an_author_and_a_tag(browser):
+    browser.sign_up("ann")
+    write(browser, "First", "Plain words", tags="python")
+    write(browser, "Hidden draft", status="draft")
+    write(browser, "Second <b>bold</b>", "Some **strong** text and <script>alert(1)</script>", tags="python, web")
+    browser.post("/logout")
+    browser.sign_up("bob")
+    write(browser, "Bob's post")
+
+    site = feed(browser, "/feed.atom")
+    assert entry_titles(site) == ["Bob's post", "Second <b>bold</b>", "First"]  # no draft
+    assert site.findtext(f"{ATOM}id") == "http://blog.test/feed.atom"
+    assert site.find(f"{ATOM}link[@rel='self']").get("href") == "http://blog.test/feed.atom"
+    entry = site.findall(f"{ATOM}entry")[1]
+    link = entry.find(f"{ATOM}link[@rel='alternate']").get("href")
+    assert re.fullmatch(r"http://blog\.test/posts/\d+/second-b-bold-b", link), link
+    assert entry.findtext(f"{ATOM}author/{ATOM}name") == "ann"
+    assert [c.get("term") for c in entry.findall(f"{ATOM}category")] == ["python", "web"]
+    content = entry.find(f"{ATOM}content")
+    assert content.get("type") == "html"
+    assert "<strong>strong</strong>" in content.text and "<script>" not in content.text  # sanitised HTML
+    newest = max(e.findtext(f"{ATOM}updated") for e in site.findall(f"{ATOM}entry"))
+    assert site.findtext(f"{ATOM}updated") == newest
+
+    assert entry_titles(feed(browser, "/users/ann/feed.atom")) == ["Second <b>bold</b>", "First"]
+    assert entry_titles(feed(browser, "/tags/PYTHON/feed.atom")) == ["Second <b>bold</b>", "First"]
+    assert entry_titles(feed(browser, "/tags/web/feed.atom")) == ["Second <b>bold</b>"]
+    assert browser.request("GET", "/users/nobody/feed.atom").status_code == 404
+    assert browser.request("GET", "/tags/unused/feed.atom").status_code == 404
+    assert browser.request("GET", "/tags/not_a_tag/feed.atom").status_code == 404
+
+
+def test_at_most_twenty_posts_and_a_repeated_poll_gets_304(browser):
+    browser.sign_up("ann")
+    for number in range(22):
+        write(browser, f"Post {number}")
+    first = browser.request("GET", "/feed.atom")
+    document = ElementTree.fromstring(first.body)
+    assert len(entry_titles(document)) == 20 and entry_titles(document)[0] == "Post 21"
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    assert first.headers["Cache-Control"] == "public, max-age=300"
+
+    again = browser.request("GET", "/feed.atom", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and not again.body and again.headers["ETag"] == etag
+    assert browser.request("GET", "/feed.atom", headers={"If-Modified-Since": modified}).status_code == 304
+    stale = {"If-None-Match": '"something-else"', "If-Modified-Since": modified}  # the ETag decides
+    assert browser.request("GET", "/feed.atom", headers=stale).status_code == 200
+    assert browser.request("GET", "/feed.atom", headers={"If-Modified-Since": "not a date"}).status_code == 200
+
+    write(browser, "Newer")
+    changed = browser.request("GET", "/feed.atom", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+
+
+def test_pages_link_their_feeds(browser):
+    browser.sign_up("ann")
+    post_path = write(browser, "Linked", tags="news")
+    alternate = '<link rel="alternate" type="application/atom+xml"'
+    assert f'{alternate} title="Serverless Blog: newest posts" href="/feed.atom">' in browser.page("/")
+    assert 'href="/users/ann/feed.atom"' in browser.page("/users/ann/posts")
+    assert 'href="/tags/news/feed.atom"' in browser.page("/tags/news")
+    assert 'href="/users/ann/feed.atom"' in browser.page(post_path)
+
+
+def test_a_post_page_tells_search_engines_and_link_previews_about_it(browser):
+    browser.sign_up("ann")
+    content = 'A *first* paragraph about "quotes" & <tags>.\n\n' + "Long text. " * 40
+    post_path = write(browser, 'Say "hello" <now>', content, tags="news")
+    page = browser.page(post_path)
+    url = f"http://blog.test{post_path}"
+    assert f'<link rel="canonical" href="{url}">' in page
+    description = re.search(r'<meta name="description" content="([^"]*)">', page).group(1)
+    assert html.unescape(description).startswith('A first paragraph about "quotes" & <tags>.')
+    assert len(html.unescape(description)) <= 160
+    assert f'<meta property="og:url" content="{url}">' in page
+    assert '<meta property="og:title" content="Say &#34;hello&#34; &lt;now&gt;">' in page
+    assert '<meta property="og:type" content="article">' in page
+    assert '<meta name="twitter:card" content="summary">' in page
+    assert '<meta property="article:tag" content="news">' in page
+    assert 'name="robots"' not in page
+    draft = write(browser, "Unfinished", status="draft")
+    assert '<meta name="robots" content="noindex">' in browser.page(draft)
+
+
+def test_the_sitemap_lists_every_public_post_and_user(browser):
+    browser.sign_up("ann")
+    public = write(browser, "Public")
+    write(browser, "Draft", status="draft")
+    robots = browser.request("GET", "/robots.txt")
+    assert robots.status_code == 200 and robots.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert "Sitemap: http://blog.test/sitemap.xml" in robots.body.decode()
+    assert "Disallow: /account" in robots.body.decode()
+
+    index = ElementTree.fromstring(browser.request("GET", "/sitemap.xml").body)
+    parts = [loc.text for loc in index.iter(f"{SITEMAP}loc")]
+    assert parts == [
+        "http://blog.test/sitemaps/pages.xml",
+        "http://blog.test/sitemaps/posts-1.xml",
+        "http://blog.test/sitemaps/users-1.xml",
+    ]
+    addresses = []
+    for part in parts:
+        answer = browser.request("GET", part.removeprefix("http://blog.test"))
+        assert answer.status_code == 200 and answer.headers["Content-Type"] == "application/xml; charset=utf-8"
+        addresses += [loc.text for loc in ElementTree.fromstring(answer.body).iter(f"{SITEMAP}loc")]
+    assert addresses == [
+        "http://blog.test/",
+        "http://blog.test/about",
+        f"http://blog.test{public}",
+        "http://blog.test/users/ann/posts",
+    ]
+    for missing in ("/sitemaps/posts-2.xml", "/sitemaps/posts-0.xml", "/sitemaps/other-1.xml", "/sitemaps/posts-x.xml"):
+        answer = browser.request("GET", missing)
+        assert answer.status_code in (200, 404), missing
+    assert browser.request("GET", "/sitemaps/other-1.xml").status_code == 404
+    assert browser.request("GET", "/sitemaps/posts-99999999999.xml").status_code == 404
