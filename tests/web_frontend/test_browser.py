@@ -241,3 +241,145 @@ def test_an_unknown_address_is_the_sites_404_under_chalice_local(site, method):
     wrong_method = requests.request(method, f"{site}/about", timeout=30)
     assert wrong_method.status_code == (200 if method == "GET" else 405)
     assert wrong_method.headers["Content-Type"].startswith("text/html")
+
+
+def axe_violations(page) -> list[str]:
+    """What axe-core finds against WCAG 2.2 A and AA on the page as it is now. The script is
+    evaluated by the browser's debugging protocol, which the site's CSP does not govern."""
+    from devtools import axe
+
+    page.evaluate(axe.script() + "\n;void 0")
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", list(axe.WCAG_22_AA))
+    return [
+        f"{page.url}: {violation['id']} ({violation['help']}) at {[node['target'] for node in violation['nodes']][:3]}"
+        for violation in result["violations"]
+    ]
+
+
+def assert_accessible(page) -> None:
+    found = axe_violations(page)
+    assert found == [], "\n".join(found)
+
+
+@pytest.mark.slow
+def test_write_find_and_follow_a_post_in_chromium(site, new_page):
+    """A Markdown post with tags: previewed, published, found by search and its tag page, read
+    in the feed; axe checks every page on the way, and the editor and search are used with
+    the keyboard alone."""
+    from xml.etree import ElementTree
+
+    import requests
+
+    ann = new_page()
+    ann.goto(f"{site}/register")
+    assert_accessible(ann)
+    register_and_log_in(ann, site, "ann")
+    assert_accessible(ann)
+
+    # The editor by keyboard: Tab from the title to the body, the tabs, the tags, Enter saves.
+    ann.goto(f"{site}/posts/new")
+    assert_accessible(ann)
+    ann.focus("#title")
+    ann.keyboard.type("Running with Markdown")
+    focused = []
+    for _ in range(3):  # from the title: the Write and Preview tabs, then the text
+        ann.keyboard.press("Tab")
+        focused.append(ann.evaluate("document.activeElement.id || document.activeElement.textContent"))
+    assert focused == ["Write", "Preview", "content"]
+    ann.keyboard.type("# Notes\n\nWe went **running** today.\n\n| a | b |\n|---|--:|\n| 1 | 2 |\n")
+    ann.keyboard.press("Tab")
+    ann.keyboard.type("Sport, markdown")  # the tags field follows the text
+    ann.focus("button[value=preview]")
+    ann.keyboard.press("Enter")
+    preview = ann.locator("section.preview")
+    assert "running" in preview.inner_html() and "<strong>running</strong>" in preview.inner_html()
+    assert_accessible(ann)
+    ann.click("button[value=write]")
+    ann.focus("#title")
+    ann.keyboard.press("Enter")  # saves (the form's first button), not a redraw
+    assert "Your post has been created!" in ann.inner_text(".flash")
+    assert_accessible(ann)
+
+    # Found by the search box (keyboard again), then its tag page, then the post.
+    ann.focus("#site-search")
+    ann.keyboard.type("run")
+    ann.keyboard.press("Enter")
+    ann.wait_for_url("**/search?q=run")
+    assert "Running with Markdown" in ann.inner_text("main") and "<mark>" in ann.inner_html("main")
+    assert_accessible(ann)
+    ann.click("main a.tag >> text=sport")
+    ann.wait_for_url("**/tags/sport")
+    assert "Posts tagged sport (1)" in ann.inner_text("h1")
+    assert_accessible(ann)
+    ann.click("text=Running with Markdown")
+    ann.wait_for_url("**/posts/*/running-with-markdown")
+    assert ann.locator("h2", has_text="Notes").count() == 1 and ann.locator("td.align-right").count() == 1
+    assert_accessible(ann)
+
+    # Read in the feeds: the site's, the tag's (links in the page's head).
+    feed_href = ann.get_attribute("link[rel=alternate][type='application/atom+xml'] >> nth=0", "href")
+    for path in (feed_href, "/tags/sport/feed.atom", "/users/ann/feed.atom"):
+        answer = requests.get(site + path, timeout=30)
+        assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("application/atom+xml")
+        entries = ElementTree.fromstring(answer.content).findall("{http://www.w3.org/2005/Atom}entry")
+        assert [e.findtext("{http://www.w3.org/2005/Atom}title") for e in entries] == ["Running with Markdown"]
+        assert "<strong>running</strong>" in entries[0].findtext("{http://www.w3.org/2005/Atom}content")
+
+
+@pytest.mark.slow
+def test_every_page_passes_axe(site, new_page):
+    """Each page of the site, signed in and out, with axe-core's WCAG 2.2 A/AA rules."""
+    ann, visitor = new_page(), new_page(390, 844)
+    register_and_log_in(ann, site, "ann")
+    write_post(ann, site, "Accessible", "Some *text*.")
+    ann.goto(f"{site}/")
+    ann.click("text=Accessible")
+    post_path = ann.url.removeprefix(site)
+    post_id = post_path.split("/")[2]
+    ann.fill("#comment", "A comment")
+    ann.click("button >> text=Comment")
+    signed_in = [
+        "/",
+        "/?user=ann",
+        post_path,
+        f"/posts/{post_id}/update",
+        f"/posts/{post_id}/delete",
+        "/posts/new",
+        "/account",
+        "/drafts",
+        "/drafts?status=scheduled",
+        "/users/ann/posts",
+        "/logout",
+    ]
+    signed_out = [
+        "/",
+        "/about",
+        "/login",
+        "/register",
+        "/reset_password",
+        "/reset_password/not-a-token",
+        "/search",
+        "/search?q=text",
+        "/search?q=" + "x" * 300,
+        "/tags/nothing",
+        "/users/ann/posts",
+        post_path,
+        "/no/such/page",
+        "/unsubscribe/not-a-token",
+        "/confirm_email/not-a-token",
+    ]
+    found = []
+    for page, paths in ((ann, signed_in), (visitor, signed_out)):
+        for path in paths:
+            page.goto(site + path)
+            found += axe_violations(page)
+    # Forms sent back with their errors.
+    visitor.goto(f"{site}/register")
+    visitor.click("main button[type=submit]")
+    assert visitor.locator(".field-error").count() > 0
+    found += axe_violations(visitor)
+    ann.goto(f"{site}/posts/new")
+    ann.click("main button[type=submit] >> text=Post")
+    assert ann.locator(".field-error").count() > 0
+    found += axe_violations(ann)
+    assert found == [], "\n".join(found)
