@@ -111,14 +111,22 @@ def _to_followers_statement() -> Any:
 _TO_FOLLOWERS = _to_followers_statement()
 
 
+FAN_OUT_AT_ONCE = 500
+
+
 def enqueue_to_followers(db: Session, kind: str, key: str, author_id: int, **data: Any) -> int:
     """Ask for a ``kind`` notification to each follower of ``author_id`` who has not
     unsubscribed, in one statement (keys ``<key>:<follower id>``). Returns how many."""
     if kind not in NOTIFICATIONS:
         raise ValueError(f"not a notification kind: {kind!r}")
     keys = db.scalars(_TO_FOLLOWERS, {"key": key, "kind": kind, "author_id": author_id, "data": data}).all()
-    if keys:
-        _publish_after(db, [{"key": k, "kind": kind} for k in keys])
+    # A large following is queued by the sweeper, SWEEP_BATCH at a time, so one run of the
+    # chore stays well inside its timeout.
+    now, later = keys[:FAN_OUT_AT_ONCE], keys[FAN_OUT_AT_ONCE:]
+    if now:
+        _publish_after(db, [{"key": k, "kind": kind} for k in now])
+    if later:
+        db.execute(_FLAG_UNPUBLISHED, {"keys": list(later)})
     return len(keys)
 
 

@@ -134,3 +134,25 @@ def test_no_mail_for_a_post_taken_back_before_its_mail_went_out(users, posts, ma
     posts.put(f"/posts/{post['id']}", {"status": "draft"}, token=ann_token)
     mail_flow.deliver()
     assert mail_flow.sent()[seen:] == []
+
+
+def test_a_large_following_is_queued_by_the_sweeper_in_the_same_run(users, posts, mail_flow, user_api_app, monkeypatch):
+    from blog_shared import mail
+
+    monkeypatch.setattr(mail, "FAN_OUT_AT_ONCE", 1)
+    _, ann_token = users.register_and_login("ann")
+    followers = [users.register_and_login(name) for name in ("bob", "carol", "dave")]
+    for follower, token in followers:
+        assert users.post(f"/user-follow/{follower['id']}/ann", token=token).status_code == 201
+    mail_flow.deliver()
+    seen = len(mail_flow.sent())
+    post = write_post(posts, ann_token, title="For everyone")
+    run_minute_chore(user_api_app)
+    expected = sorted(f"new_post:{post['id']}:{follower['id']}" for follower, _ in followers)
+    assert sorted(m["key"] for m in mail_flow.queued()) == expected
+    mail_flow.deliver()
+    assert sorted(m.to for m in mail_flow.sent()[seen:]) == [
+        "bob <bob@example.com>",
+        "carol <carol@example.com>",
+        "dave <dave@example.com>",
+    ]
