@@ -86,13 +86,18 @@ def test_search_takes_no_other_filter_and_no_cursor(posts):
 
 def test_search_and_the_tag_filter_use_their_indexes(users, posts, database_url, post_api_app):
     """At 20,000 posts (statistics gathered), the planner reads the GIN indexes: no
-    sequential scan of posts for a rare word, a common one, or a tag."""
+    sequential scan of posts for a rare word, a common one, or a tag; nor for the public
+    list, an author's drafts or scheduled posts, or the chore's search for posts gone live."""
+    from blog_shared import publishing
+
     users.register("ann")
     seed_posts(database_url, {1: 20000})
     engine = create_engine(database_url)
     with engine.begin() as conn:
         conn.execute(text("UPDATE posts SET tags = ARRAY['rare'] WHERE id % 5000 = 0"))
         conn.execute(text("UPDATE posts SET content = content || ' zebra' WHERE id % 4000 = 0"))
+        conn.execute(text("UPDATE posts SET draft = true, counted = false WHERE id % 1000 = 0"))
+        conn.execute(text("UPDATE posts SET followers_notified = false WHERE id % 3000 = 1"))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE posts"))  # as autovacuum leaves a table (GIN's pending list merged)
     store = app_module("post_api", "chalicelib.posts.store")
@@ -100,6 +105,18 @@ def test_search_and_the_tag_filter_use_their_indexes(users, posts, database_url,
         "rare word": (store._search_statement(False), {"q": "zebra", "offset": 0, "limit": 10}),
         "common word": (store._search_statement(False), {"q": "body", "offset": 0, "limit": 10}),
         "tag": store.page_query(None, 10, tag="rare"),
+        "all public posts": store.page_query(None, 10),
+        "an author's drafts": store.page_query(1, 10, author_id=1, status="draft"),
+        "an author's scheduled posts": store.page_query(1, 10, author_id=1, status="scheduled"),
+        "the chore's posts gone live": (publishing._DUE, {}),
+    }
+    indexes = {  # a common word may walk the date index, its matches come early
+        "common word": "ix_posts_",
+        "tag": "ix_posts_tags",
+        "all public posts": "ix_posts_date",
+        "an author's drafts": "ix_posts_drafts",
+        "an author's scheduled posts": "ix_posts_user_date",
+        "the chore's posts gone live": "ix_posts_due",
     }
     for name, (statement, params) in cases.items():
         sql = str(
@@ -108,5 +125,5 @@ def test_search_and_the_tag_filter_use_their_indexes(users, posts, database_url,
         with engine.connect() as conn:
             plan = "\n".join(conn.execute(text(f"EXPLAIN {sql}")).scalars())
         assert "Seq Scan on posts" not in plan, f"{name}:\n{plan}"
-        assert ("ix_posts_tags" if name == "tag" else "ix_posts_") in plan, f"{name}:\n{plan}"
+        assert indexes.get(name, "ix_posts_search") in plan, f"{name}:\n{plan}"
     engine.dispose()
