@@ -71,3 +71,18 @@ def test_the_preview_renders_without_saving_and_needs_a_writer(users, posts):
     assert posts.get("/posts").json_body["pagination_meta"]["total"] == 0
     refused = posts.post("/posts/preview", {"content": ""}, token=token)
     assert refused.status_code == 400 and "content" in refused.json_body["errors"]
+
+
+def test_a_post_from_before_markdown_stays_plain_text_until_its_text_changes(users, posts, database_url):
+    _, token = users.register_and_login("ann")
+    post = write_post(posts, token, content="Old *stars*")
+    legacy = "<p>Old *stars*</p>\n"  # as migration 0007 left posts written before Markdown
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE posts SET content_html = :html WHERE id = :id"), {"html": legacy, "id": post["id"]})
+    engine.dispose()
+    # The site's editor sends the text back unchanged with a new title.
+    renamed = posts.put(f"/posts/{post['id']}", {"title": "New title", "content": "Old *stars*"}, token=token)
+    assert renamed.json_body["data"]["content_html"] == legacy
+    edited = posts.put(f"/posts/{post['id']}", {"content": "New *stars*"}, token=token)
+    assert edited.json_body["data"]["content_html"] == "<p>New <em>stars</em></p>\n"

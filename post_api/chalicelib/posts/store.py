@@ -454,7 +454,9 @@ def update_post(db: Session, post: Post, changes: dict[str, Any]) -> None:
     if "title" in changes:
         post.title = changes["title"]
         post.slug = writing.slugify(post.title)
-    if "content" in changes:
+    # Unchanged content keeps its HTML: a post from before Markdown stays plain text when the
+    # site's editor sends it back with a new title.
+    if "content" in changes and changes["content"] != post.content:
         post.content = changes["content"]
         rendered = render_content(post.content)
         post.content_html, post.excerpt = rendered.html, rendered.excerpt
