@@ -122,9 +122,34 @@ def excerpt_of(safe_html: str) -> str:
     return cut.rstrip(" .,;:") + "…"
 
 
+# Letters NFKD does not take apart into a base letter and a mark, spelled as they are in ASCII.
+_SPELLED_OUT = str.maketrans(
+    {
+        "ß": "ss",
+        "ẞ": "SS",
+        "æ": "ae",
+        "Æ": "AE",
+        "œ": "oe",
+        "Œ": "OE",
+        "ø": "o",
+        "Ø": "O",
+        "ł": "l",
+        "Ł": "L",
+        "đ": "d",
+        "Đ": "D",
+        "ð": "d",
+        "Ð": "D",
+        "þ": "th",
+        "Þ": "TH",
+        "ı": "i",
+    }
+)
+
+
 def slugify(title: str) -> str:
     """The title folded to ASCII words joined by hyphens ("Hello, World! Ünïcode" is
     ``hello-world-unicode``); ``post`` when nothing is left; never one of the site's pages."""
-    folded = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    spelled = title.translate(_SPELLED_OUT)
+    folded = unicodedata.normalize("NFKD", spelled).encode("ascii", "ignore").decode()
     slug = "-".join(re.findall(r"[a-z0-9]+", folded.lower()))[:SLUG_LENGTH].strip("-") or "post"
     return f"{slug}-post" if slug in RESERVED_SLUGS else slug
