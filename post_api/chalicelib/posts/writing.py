@@ -141,7 +141,7 @@ _SPELLED_OUT = str.maketrans(
         "Ð": "D",
         "þ": "th",
         "Þ": "TH",
-        "ı": "i",
+        "\u0131": "i",  # dotless i
     }
 )
 
