@@ -34,18 +34,28 @@ class UserSchema(Schema):
         metadata={"description": "Mail me about likes, comments and followers. Only shown to the user themself."}
     )
 
-    def _image_url(self, user: User) -> str:
+    def _image_url(self, user: User) -> str:  # the schema documents; user_json builds
         return avatar_url(user.image_filename)
 
     def _email_confirmed(self, user: User) -> bool:
         return user.email_confirmed_at is not None
 
 
-_public = UserSchema(exclude=("email", "email_notifications", "email_confirmed"))
-_private = UserSchema()
-
-
 def user_json(user: User, viewer: User | None = None) -> dict[str, Any]:
-    """User JSON; ``email`` and ``email_notifications`` only when the viewer is the user."""
-    data: dict[str, Any] = (_private if viewer is not None and viewer.id == user.id else _public).dump(user)
+    """User JSON as :class:`UserSchema` documents it (built by hand: every post in a list
+    carries its author); ``email``, ``email_confirmed`` and ``email_notifications`` only when
+    the viewer is the user."""
+    data: dict[str, Any] = {
+        "id": user.id,
+        "username": user.username,
+        "from_oauth": user.from_oauth,
+        "image_filename": user.image_filename,
+        "image_url": avatar_url(user.image_filename),
+        "following_count": user.following_count,
+        "follower_count": user.follower_count,
+    }
+    if viewer is not None and viewer.id == user.id:
+        data["email"] = user.email
+        data["email_confirmed"] = user.email_confirmed_at is not None
+        data["email_notifications"] = user.email_notifications
     return data
