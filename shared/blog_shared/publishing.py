@@ -29,10 +29,12 @@ _COUNT_POSTS = (
     .values(post_count=_users.c.post_count + bindparam("change", type_=Integer))
 )
 
-# Tag counts change one write at a time (an advisory lock for the rest of the transaction):
-# writes that share tags cannot deadlock, and a tag's row cannot go between the check that
-# it exists and the change. Posts are written rarely; this costs a few milliseconds.
-_TAG_COUNTS_LOCK = text("SELECT pg_advisory_xact_lock(hashtext('blog:tag-counts'))")
+# Counts change one transaction at a time: an advisory lock, held to the end of the
+# transaction and always taken before any users or tags row, so writes that share an author
+# or tags cannot deadlock (the minute chore counts many authors in one transaction), and a
+# tag's row cannot go between the check that it exists and the change. Posts are written
+# rarely; this costs a few milliseconds.
+_COUNTS_LOCK = text("SELECT pg_advisory_xact_lock(hashtext('blog:counts'))")
 _COUNT_TAGS_UP = text(
     "INSERT INTO tags (name, post_count) SELECT unnest(CAST(:names AS varchar[])), 1"
     " ON CONFLICT (name) DO UPDATE SET post_count = tags.post_count + 1"
@@ -49,7 +51,7 @@ def count_tags(db: Session, added: Iterable[str] = (), removed: Iterable[str] = 
     added, removed = set(added), set(removed)
     if not added and not removed:
         return
-    db.execute(_TAG_COUNTS_LOCK)
+    db.execute(_COUNTS_LOCK)
     if removed:
         db.execute(_COUNT_TAGS_DOWN, {"names": sorted(removed)})
         db.execute(_FORGET_UNUSED_TAGS, {"names": sorted(removed)})
@@ -59,6 +61,7 @@ def count_tags(db: Session, added: Iterable[str] = (), removed: Iterable[str] = 
 
 def count_post(db: Session, author_id: int, tags: Iterable[str], change: int) -> None:
     """Add a post to (``change=1``) or take it from (``-1``) its author's and its tags' counts."""
+    db.execute(_COUNTS_LOCK)  # before the users row: see _COUNTS_LOCK
     db.execute(_COUNT_POSTS, {"user_id": author_id, "change": change})
     if change > 0:
         count_tags(db, added=tags)
@@ -86,6 +89,8 @@ def go_live_due(db: Session) -> int:
     count the scheduled ones, and mail each post's author's followers once. Returns how
     many posts it handled. Rows another run holds are skipped, not waited for."""
     due = list(db.scalars(_DUE))
+    if any(not post.counted for post in due):
+        db.execute(_COUNTS_LOCK)  # once, before any author's row
     for post in due:
         if not post.counted:
             count_post(db, post.user_id, post.tags, 1)

@@ -158,3 +158,70 @@ def test_a_bad_status_or_schedule_is_refused(users, posts, body):
     answer = posts.put(f"/posts/{post['id']}", body, token=ann)
     assert answer.status_code == 400, answer.json_body
     assert posts.get(f"/posts/{post['id']}").json_body["data"]["status"] == "published"
+
+
+@pytest.mark.slow
+def test_the_chore_and_writers_change_counts_side_by_side_without_deadlock(users, posts, user_api_app, database_url):
+    """The chore counts many authors in one transaction while writers count theirs: all take
+    the counts lock before any users row, so neither waits on the other in a circle."""
+    import threading
+
+    from sqlalchemy import create_engine, text
+
+    writers = [users.register_and_login(name)[1] for name in ("ann", "bob", "carol")]
+    for token in writers:
+        for number in range(8):
+            body = {"tags": ["shared", f"t{number}"], "status": "scheduled", "publish_at": later(seconds=2)}
+            write_post(posts, token, title=f"Scheduled {number}", **body)
+    time.sleep(2.5)  # all due now, none counted yet
+    errors: list[object] = []
+
+    def write(token: str) -> None:
+        for number in range(8):
+            answer = posts.post("/posts", {"title": f"Now {number}", "content": "c", "tags": ["shared"]}, token=token)
+            if answer.status_code != 201:
+                errors.append(answer.json_body)
+
+    def chore() -> None:
+        for _ in range(6):
+            try:
+                user_api_app.handler_map["republish_stalled_mail"](schedule_event(), None)
+            except Exception as error:  # noqa: BLE001 - a deadlock victim: the test's failure
+                errors.append(repr(error))
+
+    threads = [threading.Thread(target=write, args=(token,)) for token in writers]
+    threads.append(threading.Thread(target=chore))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    user_api_app.handler_map["republish_stalled_mail"](schedule_event(), None)
+    assert errors == []
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        tags = dict(conn.execute(text("SELECT name, post_count FROM tags")).all())
+        live = dict(conn.execute(text("SELECT tag, count(*) FROM posts, unnest(tags) AS tag GROUP BY tag")).all())
+        per_user = conn.execute(
+            text("SELECT count(*) FROM users WHERE post_count <> (SELECT count(*) FROM posts WHERE user_id = users.id)")
+        ).scalar_one()
+    engine.dispose()
+    assert tags == live and tags["shared"] == 48 and per_user == 0
+
+
+def test_every_count_change_takes_the_counts_lock_before_a_users_row(users, posts, user_api_app, statements):
+    """The order that keeps the chore (many authors in one transaction) and writers from
+    deadlocking: the advisory lock first, then users rows, in every transaction."""
+    _, ann = users.register_and_login("ann")
+    _, bob = users.register_and_login("bob")
+    write_post(posts, bob, title="Due", tags=["x"], status="scheduled", publish_at=later(seconds=1))
+    time.sleep(1.2)
+    statements.clear()
+    post = write_post(posts, ann, title="Counted now", tags=["x"])  # published: counted at once
+    posts.put(f"/posts/{post['id']}", {"status": "draft"}, token=ann)
+    user_api_app.handler_map["republish_stalled_mail"](schedule_event(), None)  # counts bob's
+    counting = [s for s in statements if "pg_advisory_xact_lock" in s or s.startswith("UPDATE users")]
+    assert len(counting) >= 6, statements
+    for before, after in zip(counting, counting[1:], strict=False):
+        if after.startswith("UPDATE users"):
+            assert "pg_advisory_xact_lock" in before or before.startswith("UPDATE users"), counting
+    assert "pg_advisory_xact_lock" in counting[0]
