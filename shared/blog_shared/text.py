@@ -8,16 +8,17 @@ from typing import Any
 
 from .errors import InvalidError
 
-# C0 controls and DEL; text may keep tabs and line breaks, one-line fields may not.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_CONTROL_OR_BREAK = re.compile(r"[\x00-\x1f\x7f]")
-CONTROL_CHARACTERS = "Must not contain control characters."
+# C0 controls and DEL; text may keep tabs and line breaks, one-line fields may not. Also
+# U+FFFE and U+FFFF, which are not characters: XML (the feeds) cannot hold them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+_CONTROL_OR_BREAK = re.compile(r"[\x00-\x1f\x7f\ufffe\uffff]")
+CONTROL_CHARACTERS = "Must not contain control characters (or U+FFFE, U+FFFF)."
 INVALID_UNICODE = "Must be valid Unicode text."
 
 # The same rules as JSON Schema patterns, for the OpenAPI descriptions (the Unicode rule has
 # none: JSON text that is not Unicode is outside what a JSON Schema describes).
-_TEXT_CHARACTER = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
-_ONE_LINE_CHARACTER = r"[^\x00-\x1f\x7f]"
+_TEXT_CHARACTER = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]"
+_ONE_LINE_CHARACTER = r"[^\x00-\x1f\x7f\ufffe\uffff]"
 # Neither a control character nor whitespace that str.strip() removes.
 _VISIBLE_CHARACTER = r"[^\x00-\x20\x7f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 

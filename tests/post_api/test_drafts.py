@@ -3,6 +3,7 @@ live by itself at its time (the queries decide, no job); the minute chore then c
 
 from __future__ import annotations
 
+import itertools
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -221,7 +222,7 @@ def test_every_count_change_takes_the_counts_lock_before_a_users_row(users, post
     user_api_app.handler_map["republish_stalled_mail"](schedule_event(), None)  # counts bob's
     counting = [s for s in statements if "pg_advisory_xact_lock" in s or s.startswith("UPDATE users")]
     assert len(counting) >= 6, statements
-    for before, after in zip(counting, counting[1:], strict=False):
+    for before, after in itertools.pairwise(counting):
         if after.startswith("UPDATE users"):
             assert "pg_advisory_xact_lock" in before or before.startswith("UPDATE users"), counting
     assert "pg_advisory_xact_lock" in counting[0]

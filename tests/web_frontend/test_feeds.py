@@ -147,3 +147,28 @@ def test_the_sitemap_lists_every_public_post_and_user(browser):
         assert answer.status_code in (200, 404), missing
     assert browser.request("GET", "/sitemaps/other-1.xml").status_code == 404
     assert browser.request("GET", "/sitemaps/posts-99999999999.xml").status_code == 404
+
+
+def test_text_xml_cannot_hold_is_refused_and_never_reaches_a_feed(browser, web_app):
+    browser.sign_up("ann")
+    answer = browser.post("/posts/new", {"title": "Broken \uffff title", "content": "Body", "status": "published"})
+    assert answer.status_code == 400 and "U+FFFF" in browser.text()
+    # A row from before the rule: the feed replaces what XML cannot hold.
+    from devtools.apps import app_module
+
+    feeds = app_module("web_frontend", "chalicelib.pages.feeds")
+
+    post = {
+        "url": "http://blog.test/posts/1/x",
+        "id": 1,
+        "title": "Old \uffff\x0b title",
+        "date_posted": "2026-11-26T00:00:00+00:00",
+        "updated_at": None,
+        "author": {"username": "ann"},
+        "tags": [],
+        "excerpt": "\ufffe",
+        "content_html": "<p>\x01</p>",
+    }
+    document = feeds.atom_feed([post], "t", "http://blog.test", "/", "/feed.atom", feeds._changed(post))
+    entry = ElementTree.fromstring(document).find(f"{ATOM}entry")
+    assert entry.findtext(f"{ATOM}title") == "Old \ufffd\ufffd title"

@@ -8,6 +8,7 @@ reader polling again gets a 304 with no body.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -106,8 +107,12 @@ def _document(root: ElementTree.Element) -> str:
     return XML_DECLARATION + ElementTree.tostring(root, encoding="unicode")
 
 
+# What XML 1.0 cannot hold. Posts refuse these; rows from before that rule may have them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _text(parent: ElementTree.Element, name: str, value: str, **attributes: str) -> None:
-    ElementTree.SubElement(parent, f"{{{ATOM}}}{name}", attributes).text = value
+    ElementTree.SubElement(parent, f"{{{ATOM}}}{name}", attributes).text = _NOT_XML.sub("\ufffd", value)
 
 
 def _link(parent: ElementTree.Element, href: str, rel: str, kind: str) -> None:
