@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     func,
@@ -161,8 +162,9 @@ class Post(Base):
 
 
 # Newest first, for everyone and per author (the feed merges the authors' newest posts).
-Index("ix_posts_user_date", Post.user_id, Post.date_posted.desc(), Post.id.desc())
-Index("ix_posts_date", Post.date_posted.desc(), Post.id.desc())
+# Drafts are not in them (migration 0011): a public list never reads past a writer's drafts.
+Index("ix_posts_user_date", Post.user_id, Post.date_posted.desc(), Post.id.desc(), postgresql_where=~Post.draft)
+Index("ix_posts_date", Post.date_posted.desc(), Post.id.desc(), postgresql_where=~Post.draft)
 Index("ix_posts_tags", Post.tags, postgresql_using="gin")  # the tag filter (tags @> ARRAY[...])
 Index("ix_posts_search", Post.search, postgresql_using="gin")  # search @@ websearch_to_tsquery(...)
 Index("ix_posts_drafts", Post.user_id, Post.date_posted.desc(), Post.id.desc(), postgresql_where=Post.draft)
@@ -172,6 +174,18 @@ Index(
     Post.date_posted,
     postgresql_where=text("NOT draft AND NOT (counted AND followers_notified)"),
 )
+
+
+class FeedClock(Base):
+    """One row: when a post was last written, deleted or taken back, or an author renamed,
+    anywhere (``publishing.note_change``). Feeds take their Last-Modified from it."""
+
+    __tablename__ = "feed_clock"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, server_default="1")
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (CheckConstraint("id = 1", name="ck_feed_clock_one_row"),)
 
 
 class Tag(Base):

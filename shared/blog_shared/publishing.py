@@ -13,12 +13,13 @@ from __future__ import annotations
 import logging
 import typing
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import Integer, Table, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from . import mail
-from .models import Post, User
+from .models import FeedClock, Post, User
 
 log = logging.getLogger("blog.publishing")
 
@@ -67,6 +68,25 @@ def count_post(db: Session, author_id: int, tags: Iterable[str], change: int) ->
         count_tags(db, added=tags)
     else:
         count_tags(db, removed=tags)
+
+
+# An upsert, and a read that stands a missing row: the clock is kept, never required.
+_NOTE_CHANGE = text(
+    "INSERT INTO feed_clock (id, changed_at) VALUES (1, now()) ON CONFLICT (id) DO UPDATE SET changed_at = now()"
+)
+_FEED_CLOCK = select(func.coalesce(func.max(FeedClock.changed_at), func.to_timestamp(0)))
+
+
+def note_change(db: Session) -> None:
+    """A post was written, deleted or taken back, or an author renamed: every feed may have
+    changed. Run it last in the transaction (it holds the clock's one row until commit)."""
+    db.execute(_NOTE_CHANGE)
+
+
+def feed_clock(db: Session) -> datetime:
+    """When a post or an author's name last changed anywhere (see :func:`note_change`)."""
+    changed: datetime = db.execute(_FEED_CLOCK).scalar_one()
+    return changed
 
 
 GO_LIVE_BATCH = 50

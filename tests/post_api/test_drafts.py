@@ -226,3 +226,30 @@ def test_every_count_change_takes_the_counts_lock_before_a_users_row(users, post
         if after.startswith("UPDATE users"):
             assert "pg_advisory_xact_lock" in before or before.startswith("UPDATE users"), counting
     assert "pg_advisory_xact_lock" in counting[0]
+
+
+def test_a_drafts_comments_are_not_found_by_anyone_else(users, posts):
+    """Not even by deleting one: a 403 would tell that the hidden post exists."""
+    _, ann = users.register_and_login("ann")
+    _, bob = users.register_and_login("bob")
+    post = write_post(posts, ann, title="Shown, then hidden")
+    comment = posts.post(f"/posts/{post['id']}/comments", {"text": "note"}, token=ann).json_body["data"]
+    bobs = posts.post(f"/posts/{post['id']}/comments", {"text": "mine"}, token=bob).json_body["data"]
+    posts.put(f"/posts/{post['id']}", {"status": "draft"}, token=ann)
+    assert posts.delete(f"/posts/{post['id']}/comments/{comment['id']}", token=bob).status_code == 404
+    assert posts.delete(f"/posts/{post['id']}/comments/{bobs['id']}", token=bob).status_code == 404
+    assert posts.get(f"/posts/{post['id']}/comments", token=ann).status_code == 200  # its author pages them
+    assert posts.delete(f"/posts/{post['id']}/comments/{bobs['id']}", token=ann).status_code == 204
+
+
+@pytest.mark.slow
+def test_a_feed_changes_when_a_post_edited_before_it_went_live_appears(users, posts):
+    _, ann = users.register_and_login("ann")
+    write_post(posts, ann, title="Live")
+    scheduled = write_post(posts, ann, title="Soon", status="scheduled", publish_at=later(seconds=2))
+    posts.put(f"/posts/{scheduled['id']}", {"content": "Edited before it went live"}, token=ann)
+    before = posts.get("/posts?with_html=true&per_page=20").json_body["last_modified"]
+    time.sleep(2.2)
+    after = posts.get("/posts?with_html=true&per_page=20").json_body
+    assert [p["title"] for p in after["data"]["posts"]] == ["Soon", "Live"]
+    assert after["last_modified"] > before  # its publication, later than any write

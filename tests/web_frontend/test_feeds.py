@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import html
 import re
+import time
+from email.utils import parsedate_to_datetime
 from xml.etree import ElementTree
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -47,13 +49,14 @@ def test_feeds_of_the_site_an_author_and_a_tag(browser):
     entry = site.findall(f"{ATOM}entry")[1]
     link = entry.find(f"{ATOM}link[@rel='alternate']").get("href")
     assert re.fullmatch(r"http://blog\.test/posts/\d+/second-b-bold-b", link), link
+    assert entry.findtext(f"{ATOM}id") == link.rsplit("/", 1)[0]  # stable when the title changes
     assert entry.findtext(f"{ATOM}author/{ATOM}name") == "ann"
     assert [c.get("term") for c in entry.findall(f"{ATOM}category")] == ["python", "web"]
     content = entry.find(f"{ATOM}content")
     assert content.get("type") == "html"
     assert "<strong>strong</strong>" in content.text and "<script>" not in content.text  # sanitised HTML
     newest = max(e.findtext(f"{ATOM}updated") for e in site.findall(f"{ATOM}entry"))
-    assert site.findtext(f"{ATOM}updated") == newest
+    assert site.findtext(f"{ATOM}updated") >= newest  # the feed clock: any change anywhere
 
     assert entry_titles(feed(browser, "/users/ann/feed.atom")) == ["Second <b>bold</b>", "First"]
     assert entry_titles(feed(browser, "/tags/PYTHON/feed.atom")) == ["Second <b>bold</b>", "First"]
@@ -172,3 +175,47 @@ def test_text_xml_cannot_hold_is_refused_and_never_reaches_a_feed(browser, web_a
     document = feeds.atom_feed([post], "t", "http://blog.test", "/", "/feed.atom", feeds._changed(post))
     entry = ElementTree.fromstring(document).find(f"{ATOM}entry")
     assert entry.findtext(f"{ATOM}title") == "Old \ufffd\ufffd title"
+
+
+def test_last_modified_never_goes_backwards(browser):
+    """It is the later of the feed clock (any post written, deleted or taken back, any author
+    renamed) and the newest publication, so a poll with If-Modified-Since alone sees every
+    change: here the newest post deleted, and then its author renamed."""
+    browser.sign_up("ann")
+    write(browser, "Older")
+    newest = write(browser, "Newest")
+    first = browser.request("GET", "/feed.atom")
+    modified = first.headers["Last-Modified"]
+    assert browser.request("GET", "/feed.atom", headers={"If-Modified-Since": modified}).status_code == 304
+    time.sleep(1.1)  # HTTP dates count seconds
+    post_id = newest.split("/")[2]
+    assert browser.post(f"/posts/{post_id}/delete").status_code == 303
+    after = browser.request("GET", "/feed.atom", headers={"If-Modified-Since": modified})
+    assert after.status_code == 200 and entry_titles(ElementTree.fromstring(after.body)) == ["Older"]
+    assert parsedate_to_datetime(after.headers["Last-Modified"]) > parsedate_to_datetime(modified)
+
+    modified = after.headers["Last-Modified"]
+    time.sleep(1.1)
+    assert browser.post_multipart("/account", {"username": "annie", "email": "ann@example.com"}, {}).status_code == 303
+    renamed = browser.request("GET", "/feed.atom", headers={"If-Modified-Since": modified})
+    assert renamed.status_code == 200 and b"<name>annie</name>" in renamed.body
+
+
+def test_head_answers_the_headers_alone(browser):
+    browser.sign_up("ann")
+    write(browser, "Post", tags="news")
+    for path in ("/feed.atom", "/users/ann/feed.atom", "/tags/news/feed.atom", "/sitemap.xml", "/robots.txt"):
+        answer = browser.request("HEAD", path)
+        assert answer.status_code == 200 and not answer.body, path
+        assert answer.headers["Content-Type"].split(";")[0] in ("application/atom+xml", "application/xml", "text/plain")
+    etag = browser.request("GET", "/feed.atom").headers["ETag"]
+    assert browser.request("HEAD", "/feed.atom", headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_an_authors_feed_is_one_feed_whatever_the_case_of_its_address(browser):
+    browser.sign_up("ann")
+    write(browser, "Post")
+    document = feed(browser, "/users/ANN/feed.atom")
+    assert document.findtext(f"{ATOM}id") == "http://blog.test/users/ann/feed.atom"
+    assert document.findtext(f"{ATOM}title").startswith("Posts by ann")
+    assert browser.request("GET", "/users/" + "x" * 40 + "/feed.atom").status_code == 404

@@ -620,3 +620,44 @@ def test_drafts_and_scheduled_posts_from_the_editor(browser):
     browser.sign_up("bob")
     assert browser.request("GET", f"/posts/{post_id}/later").status_code == 404
     assert "You have no drafts." in browser.page("/drafts")
+
+
+def test_resaving_a_scheduled_post_keeps_its_time_to_the_second(browser):
+    browser.sign_up("ann")
+    api_time = (datetime.now(UTC) + timedelta(seconds=50)).replace(microsecond=0)  # in its last minute
+    local = api_time.strftime("%Y-%m-%dT%H:%M")
+    body = {"title": "Soon", "content": "Body", "status": "scheduled", "publish_at": local, "mode": "save"}
+    if api_time.replace(second=0) <= datetime.now(UTC):  # the form's minute is already past: schedule via a later one
+        api_time = api_time.replace(second=0) + timedelta(minutes=1)
+        body["publish_at"] = api_time.strftime("%Y-%m-%dT%H:%M")
+    saved = browser.post("/posts/new", body)
+    assert saved.status_code == 303, browser.text()
+    post_id = re.search(r"/posts/(\d+)/", saved.headers["Location"]).group(1)
+    editor = browser.page(f"/posts/{post_id}/update")
+    shown = re.search(r'name="publish_at" type="datetime-local" value="([^"]*)"', editor).group(1)
+    fixed = browser.post(f"/posts/{post_id}/update", {**body, "content": "Typo fixed", "publish_at": shown})
+    assert fixed.status_code == 303, browser.text()
+    assert "Your post will be published on" in browser.page(fixed.headers["Location"])
+
+
+def test_the_author_pages_back_through_the_comments_of_a_draft(browser, database_url):
+    from sqlalchemy import create_engine, text
+
+    browser.sign_up("ann")
+    saved = browser.post("/posts/new", {"title": "Notes", "content": "Body", "status": "draft", "mode": "save"})
+    path = saved.headers["Location"]
+    post_id = path.split("/")[2]
+    engine = create_engine(database_url)  # more comments than a page (and than the rate limit allows)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO comments (post_id, user_id, text, date_posted) SELECT :p, user_id, 'note ' || n,"
+                " now() - n * interval '1 minute' FROM posts, generate_series(0, 21) AS n WHERE id = :p"
+            ),
+            {"p": int(post_id)},
+        )
+    engine.dispose()
+    page = browser.page(path)
+    older = re.search(r'href="([^"]*\?comments=[^"#]*)', page).group(1)
+    answer = browser.request("GET", html.unescape(older))
+    assert answer.status_code == 200 and "note 21" in browser.text()

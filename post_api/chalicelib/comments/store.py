@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -36,7 +36,9 @@ def delete_comment(db: Session, post_id: int, comment_id: int, user: User) -> No
     row = db.execute(
         select(Comment, Post.user_id)
         .join(Post, Post.id == Comment.post_id)
-        .where(Comment.id == comment_id, Comment.post_id == post_id)
+        # A draft's or scheduled post's comments are not found by anyone but its author, as
+        # the post is not (a 403 would tell that it exists).
+        .where(Comment.id == comment_id, Comment.post_id == post_id, or_(Post.is_public(), Post.user_id == user.id))
     ).first()
     if row is None:
         raise NotFoundError(COMMENT_NOT_FOUND)

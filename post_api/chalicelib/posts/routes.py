@@ -48,7 +48,8 @@ bp = ApiBlueprint(__name__)
 )
 def list_posts() -> Response:
     """The response also carries ``pagination_meta`` ({page, per_page, pages, total}) and
-    ``next_cursor`` (null on the last page)."""
+    ``next_cursor`` (null on the last page); with ``with_html``, ``last_modified`` (ISO 8601):
+    a feed's Last-Modified, which never goes backwards (see README, Feeds)."""
     with request_scope(bp) as scope:
         query = scope.query(PostListQuerySchema)
         per_page = min(query["per_page"], MAX_PER_PAGE)
@@ -92,11 +93,13 @@ def list_posts() -> Response:
         rows = rows[:per_page]
         posts = [post_json(row, viewer, with_html=query["with_html"]) for row in rows]
         user_data = user_json(filter_user, viewer) if filter_user is not None else None
+        feed: dict[str, Any] = {"last_modified": store.feed_last_modified(scope.db, rows)} if query["with_html"] else {}
     last = rows[-1].post if rows and more else None
     return success(
         {"user_data": user_data, "posts": posts},
         pagination_meta={"page": page, "per_page": per_page, "pages": math.ceil(total / per_page), "total": total},
         next_cursor=encode_cursor(store.Position(last.date_posted, last.id)) if last is not None else None,
+        **feed,
     )
 
 

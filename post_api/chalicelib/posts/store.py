@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 import typing
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache, lru_cache
 from typing import Any
 
@@ -250,6 +250,14 @@ def highlight_html(fragment: str) -> str:
     return escaped.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
 
 
+def feed_last_modified(db: Session, rows: list[PostRow]) -> str:
+    """A feed's Last-Modified (ISO 8601): the later of the feed clock (any post written,
+    deleted or taken back, any author renamed) and its newest entry's publication (a
+    scheduled post goes live with no write). It never goes backwards."""
+    moments = [publishing.feed_clock(db), *(row.post.date_posted for row in rows)]
+    return max(moments).isoformat()
+
+
 def list_posts(db: Session, viewer_id: int | None, per_page: int, **where: Any) -> list[PostRow]:
     """A page of posts, newest first (see :func:`page_query` for the filters)."""
     statement, params = page_query(viewer_id, per_page, **where)
@@ -389,7 +397,10 @@ _INSERT_POST = (
         followers_notified=False,  # the minute chore mails them once the post is live
         date_posted=func.coalesce(bindparam("publish_at", type_=DateTime(timezone=True)), func.now()),
     )
-    .returning(*(column for column in _posts.c if column.name != "search"))
+    .returning(
+        *(column for column in _posts.c if column.name != "search"),
+        (~_posts.c.draft & (_posts.c.date_posted <= func.now())).label("live"),
+    )
 )
 
 
@@ -429,8 +440,9 @@ def create_post(
     post = db.execute(_INSERT_POST, values).one()
     if published:
         publishing.count_post(db, author.id, tags, 1)
+        publishing.note_change(db)
     # A new post has no likes or comments yet: no need to read it back.
-    return PostRow(typing.cast(Post, post), author, 0, 0, False, live=published)
+    return PostRow(typing.cast(Post, post), author, 0, 0, False, live=post.live)
 
 
 def find_post(db: Session, post_id: int, viewer_id: int | None, lock: bool = False) -> Post:
@@ -463,11 +475,21 @@ def update_post(db: Session, post: Post, changes: dict[str, Any]) -> None:
     if "status" in changes:
         _move(db, post, changes["status"], changes.get("publish_at"))
     post.updated_at = func.now()
+    publishing.note_change(db)
     db.flush()
 
 
+_NOW = select(func.now())
+
+
+def database_now(db: Session) -> datetime:
+    now: datetime = db.execute(_NOW).scalar_one()
+    return now
+
+
 def _move(db: Session, post: Post, status: str, publish_at: datetime | None) -> None:
-    public = not post.draft and post.date_posted <= datetime.now(UTC)
+    # The database's clock, as every visibility query reads it (the transaction's start).
+    public = not post.draft and post.date_posted <= database_now(db)
     if status == PUBLISHED:
         if not public:  # published now (a post already live keeps its date)
             post.draft, post.date_posted = False, func.now()
@@ -486,6 +508,7 @@ def delete_post(db: Session, post: Post) -> None:
     db.execute(delete(_posts).where(_posts.c.id == post.id))
     if post.counted:
         publishing.count_post(db, post.user_id, post.tags, -1)
+    publishing.note_change(db)
 
 
 def require_author(post: Post, user: User) -> None:

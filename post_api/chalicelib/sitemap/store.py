@@ -24,7 +24,8 @@ def _in_part(column: Any) -> Any:
 
 _LAST_IDS = select(select(func.max(Post.id)).scalar_subquery(), select(func.max(User.id)).scalar_subquery())
 _POSTS = (
-    select(Post.id, Post.slug, func.coalesce(Post.updated_at, Post.date_posted))
+    # greatest() passes over NULL: an unedited post's is its publication.
+    select(Post.id, Post.slug, func.greatest(Post.date_posted, Post.updated_at))
     .where(_in_part(Post.id), Post.is_public())
     .order_by(Post.id)
 )

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from blog_shared import mail, tokens
+from blog_shared import mail, publishing, tokens
 from blog_shared.avatars import is_own_avatar_key
 from blog_shared.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
 from blog_shared.models import User
@@ -126,6 +126,7 @@ def update_user(db: Session, user: User, changes: dict[str, Any]) -> Update:
     if "email" in changes and pending is None:
         user.email = changes["email"]  # the same address, written another way
     _check_unique(db, changes.get("username"), pending, exclude_id=user.id)
+    renamed = "username" in changes and changes["username"] != user.username
     for field in ("username", "image_filename", "email_notifications"):
         if field in changes:
             setattr(user, field, changes[field])
@@ -135,6 +136,8 @@ def update_user(db: Session, user: User, changes: dict[str, Any]) -> Update:
     if pending is not None:
         mail.enqueue(db, mail.EMAIL_CHANGE, f"email-change:{user.id}:{uuid.uuid4().hex}", user.id, to=pending)
     flush_unique(db)
+    if renamed:
+        publishing.note_change(db)  # feeds show authors' names
     db.refresh(user)
     return Update(password_changed="password" in changes, email_pending=pending)
 

@@ -24,6 +24,7 @@ from .. import api
 from ..web import PageError, header
 
 bp = Blueprint(__name__)
+READ = ["GET", "HEAD"]  # HEAD: the headers alone (feed validators and link checkers ask so)
 FEED_SIZE = 20
 ATOM = "http://www.w3.org/2005/Atom"
 SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -33,18 +34,17 @@ FEED_TYPE = "application/atom+xml; charset=utf-8"
 CACHE = "public, max-age=300"
 
 
-@bp.route("/feed.atom", methods=["GET"])
+@bp.route("/feed.atom", methods=READ)
 def site_feed() -> Response:
     return _feed({}, SITE_TITLE, "/", "/feed.atom")
 
 
-@bp.route("/users/{username}/feed.atom", methods=["GET"])
+@bp.route("/users/{username}/feed.atom", methods=READ)
 def author_feed(username: str) -> Response:
-    path = f"/users/{quote(username)}"
-    return _feed({"author": username}, f"Posts by {username} · {SITE_TITLE}", f"{path}/posts", f"{path}/feed.atom")
+    return _feed({"author": username}, "", "", "")
 
 
-@bp.route("/tags/{name}/feed.atom", methods=["GET"])
+@bp.route("/tags/{name}/feed.atom", methods=READ)
 def tag_feed(name: str) -> Response:
     tag = name.lower()
     path = f"/tags/{quote(tag)}"
@@ -52,23 +52,33 @@ def tag_feed(name: str) -> Response:
 
 
 def _feed(filters: dict[str, str], title: str, page: str, self_path: str) -> Response:
+    """The feed of the posts ``filters`` select; an author's takes its title and addresses
+    from the name as the account spells it (one feed, whatever the case in the address)."""
     params = {"per_page": FEED_SIZE, "with_html": "true", **filters}
     answer = api.call("posts", "GET", "/posts", params=params)
-    if answer.status == 404 or (answer.status == 400 and "tag" in answer.errors):
+    if answer.status == 404 or (answer.status == 400 and {"tag", "author"} & set(answer.errors)):
         raise PageError(404, "There is no such feed.")
     if not answer.ok:
         raise PageError(400, answer.message)
     posts: list[dict[str, Any]] = answer.data["posts"]
     if "tag" in filters and not posts:
         raise PageError(404, "No posts carry this tag.")
+    if "author" in filters:
+        name = answer.data["user_data"]["username"]
+        path = f"/users/{quote(name)}"
+        title, page, self_path = f"Posts by {name} · {SITE_TITLE}", f"{path}/posts", f"{path}/feed.atom"
     site = get_settings().public_url
-    updated = max((_changed(post) for post in posts), default=datetime(2020, 1, 1, tzinfo=UTC))
-    body = atom_feed(posts, title, site, page, self_path, updated)
-    return _conditional(body, updated, FEED_TYPE)
+    # The later of any post's last change anywhere and the newest publication: never backwards.
+    modified = datetime.fromisoformat(answer.body["last_modified"])
+    body = atom_feed(posts, title, site, page, self_path, modified)
+    return _conditional(body, modified, FEED_TYPE)
 
 
 def _changed(post: Mapping[str, Any]) -> datetime:
-    return datetime.fromisoformat(post["updated_at"] or post["date_posted"])
+    """When an entry last changed: its last edit, or its publication if that came later (a
+    scheduled post edited before it went live)."""
+    published = datetime.fromisoformat(post["date_posted"])
+    return max(published, datetime.fromisoformat(post["updated_at"])) if post["updated_at"] else published
 
 
 def atom_feed(posts: list[dict[str, Any]], title: str, site: str, page: str, self_path: str, updated: datetime) -> str:
@@ -84,7 +94,7 @@ def atom_feed(posts: list[dict[str, Any]], title: str, site: str, page: str, sel
     _text(feed, "generator", SITE_TITLE)
     for post in posts:
         entry = ElementTree.SubElement(feed, f"{{{ATOM}}}entry")
-        _text(entry, "id", post["url"])
+        _text(entry, "id", f"{site}/posts/{post['id']}")  # not its slug: a new title is the same entry
         _text(entry, "title", post["title"])
         _link(entry, post["url"], "alternate", "text/html")
         _text(entry, "published", post["date_posted"])
@@ -127,7 +137,12 @@ def _conditional(body: str, modified: datetime, content_type: str) -> Response:
     request = bp.current_request
     if _not_modified(header(request, "If-None-Match"), header(request, "If-Modified-Since"), etag, modified):
         return Response(body="", status_code=304, headers=headers)
-    return Response(body=body, status_code=200, headers={**headers, "Content-Type": content_type})
+    return _answer(body, {**headers, "Content-Type": content_type})
+
+
+def _answer(body: str, headers: dict[str, str | list[str]]) -> Response:
+    """200 with ``body``, or with its headers alone for HEAD."""
+    return Response(body="" if bp.current_request.method == "HEAD" else body, status_code=200, headers=headers)
 
 
 def _not_modified(if_none_match: str, if_modified_since: str, etag: str, modified: datetime) -> bool:
@@ -145,7 +160,7 @@ def _not_modified(if_none_match: str, if_modified_since: str, etag: str, modifie
     return False
 
 
-@bp.route("/sitemap.xml", methods=["GET"])
+@bp.route("/sitemap.xml", methods=READ)
 def sitemap_index() -> Response:
     """The index of the sitemap's parts (each at most 10,000 addresses)."""
     answer = api.call("posts", "GET", "/sitemap")
@@ -163,7 +178,7 @@ def sitemap_index() -> Response:
     return _xml(_document(index))
 
 
-@bp.route("/sitemaps/{name}", methods=["GET"])
+@bp.route("/sitemaps/{name}", methods=READ)
 def sitemap_part(name: str) -> Response:
     """``pages.xml`` (the home and about pages), ``posts-<n>.xml`` or ``users-<n>.xml``."""
     site = get_settings().public_url
@@ -192,14 +207,14 @@ def _xml(body: str) -> Response:
         "Content-Type": "application/xml; charset=utf-8",
         "Cache-Control": "public, max-age=3600",
     }
-    return Response(body=body, status_code=200, headers=headers)
+    return _answer(body, headers)
 
 
 # Pages that are a visitor's own, or forms: nothing for a search engine to index.
 PRIVATE_PATHS = ("/account", "/drafts", "/posts/new", "/login", "/register", "/logout", "/reset_password", "/search")
 
 
-@bp.route("/robots.txt", methods=["GET"])
+@bp.route("/robots.txt", methods=READ)
 def robots() -> Response:
     lines = ["User-agent: *", *(f"Disallow: {path}" for path in PRIVATE_PATHS)]
     lines += ["", f"Sitemap: {get_settings().public_url}/sitemap.xml", ""]
@@ -207,4 +222,4 @@ def robots() -> Response:
         "Content-Type": "text/plain; charset=utf-8",
         "Cache-Control": "public, max-age=86400",
     }
-    return Response(body="\n".join(lines), status_code=200, headers=headers)
+    return _answer("\n".join(lines), headers)

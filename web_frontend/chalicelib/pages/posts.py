@@ -72,7 +72,8 @@ def show(post_id: str, slug: str) -> Response:
         return _to_canonical(post)
     older = query_params(bp.current_request).get("comments")
     if older:
-        answer = api.call("posts", "GET", f"/posts/{post['id']}/comments", params={"cursor": older})
+        token = visit.current().token  # the author pages the comments of their own draft too
+        answer = api.call("posts", "GET", f"/posts/{post['id']}/comments", token=token, params={"cursor": older})
         _check(answer)
         if not answer.ok:
             raise PageError(400, answer.message)
@@ -162,7 +163,13 @@ def _editor(me: visit.Visit, legend: str, action: str, post: dict[str, Any] | No
                 mode, errors = "write", answer.errors or {"content": [answer.message]}
         elif mode == "save":
             body = {"title": fields["title"], "content": fields["content"], "tags": split_tags(fields["tags"])}
-            body.update(publishing_fields(fields["status"], fields["publish_at"]))
+            unchanged_schedule = (
+                post is not None
+                and post["status"] == fields["status"] == "scheduled"
+                and utc_local(post["publish_at"]) == fields["publish_at"]
+            )
+            if not unchanged_schedule:  # the form's time is cut to the minute: keep the post's own
+                body.update(publishing_fields(fields["status"], fields["publish_at"]))
             if post is None:
                 answer = api.call("posts", "POST", "/posts", token=me.token, json=body, client=me.address)
             else:

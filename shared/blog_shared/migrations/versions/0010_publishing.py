@@ -40,6 +40,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Without these columns every draft and scheduled post would be public at once.
+    unpublished = op.get_bind().scalar(sa.text("SELECT count(*) FROM posts WHERE draft OR date_posted > now()"))
+    if unpublished:
+        raise RuntimeError(
+            f"{unpublished} draft or scheduled post(s) would become public: publish or delete them first"
+        )
     op.drop_index("ix_posts_due", "posts")
     op.drop_index("ix_posts_drafts", "posts")
     op.drop_column("posts", "followers_notified")
