@@ -145,7 +145,7 @@ def test_sql_values_never_reach_the_logs(posts, monkeypatch, caplog):
     def failing(db, *args, **kwargs):
         db.execute(sql("SELECT CAST(:value AS integer)"), {"value": secret})
 
-    monkeypatch.setattr(store, "total_posts", failing)
+    monkeypatch.setattr(store, "list_posts", failing)
     with caplog.at_level(logging.DEBUG):
         response = posts.get("/posts")
     assert response.status_code == 500

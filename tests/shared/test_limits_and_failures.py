@@ -99,7 +99,7 @@ def test_an_unexpected_exception_is_our_500_with_a_request_id(posts, monkeypatch
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(store, "total_posts", broken)
+    monkeypatch.setattr(store, "list_posts", broken)
     with caplog.at_level(logging.ERROR):
         response = posts.get("/posts")
     assert response.status_code == 500

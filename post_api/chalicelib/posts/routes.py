@@ -74,11 +74,9 @@ def list_posts() -> Response:
                 if filter_user.id != viewer.id:
                     raise ForbiddenError("You can only list your own drafts and scheduled posts.")
                 total = store.unpublished_total(scope.db, viewer.id, status)
-        elif "tag" in query:
-            total = store.tagged_posts(scope.db, query["tag"].lower())
         else:
-            total = store.total_posts(scope.db)
-        rows = store.list_posts(
+            total = -1  # all posts or a tag's: read with the page (below)
+        rows, page_total = store.list_posts(
             scope.db,
             viewer.id if viewer else None,
             per_page + 1,  # one more tells whether a next page exists
@@ -89,6 +87,9 @@ def list_posts() -> Response:
             tag=query["tag"].lower() if "tag" in query else None,
             status=status,
         )
+        if total < 0:  # an empty page carries no total: count it on its own
+            tag = query["tag"].lower() if "tag" in query else None
+            total = page_total if page_total is not None else store.counted_total(scope.db, tag)
         more = len(rows) > per_page
         rows = rows[:per_page]
         posts = [post_json(row, viewer, with_html=query["with_html"]) for row in rows]

@@ -142,12 +142,24 @@ def _page_statement(mode: str, with_cursor: bool, with_viewer: bool) -> Select[A
             page_ids = page_ids.where(Post.tags.contains(tags))
         page_ids = page_ids.order_by(*NEWEST_FIRST)
     ids = page_ids.offset(bindparam("offset", type_=Integer)).limit(bindparam("limit", type_=Integer)).subquery("page")
-    return _post_rows(with_viewer).join(ids, ids.c.id == Post.id).order_by(*NEWEST_FIRST)
+    statement = _post_rows(with_viewer).join(ids, ids.c.id == Post.id).order_by(*NEWEST_FIRST)
+    if mode in COUNTED_IN_PAGE:  # the total rides along (computed once): one statement less
+        statement = statement.add_columns(COUNTED_IN_PAGE[mode].label("total"))
+    return statement
 
 
 def _unpublished(status: str) -> Any:
     """SQL: drafts (read along ix_posts_drafts), or posts scheduled for later."""
     return Post.draft if status == DRAFT else ~Post.draft & (Post.date_posted > func.now())
+
+
+# Lists whose total is a count kept by writes, read in the page's own statement.
+COUNTED_IN_PAGE = {
+    "all": select(func.coalesce(func.sum(User.post_count), 0)).scalar_subquery(),
+    "tag": func.coalesce(
+        select(Tag.post_count).where(Tag.name == bindparam("tag_name", type_=String)).scalar_subquery(), 0
+    ),
+}
 
 
 def cursor_params(position: Position | None) -> dict[str, Any]:
@@ -182,7 +194,7 @@ def page_query(
         params["author_id"] = author_id
     elif tag is not None:
         mode = "tag"
-        params["tags"] = [tag]
+        params.update(tags=[tag], tag_name=tag)
     else:
         mode = "all"
     return _page_statement(mode, position is not None, viewer_id is not None), params
@@ -258,10 +270,13 @@ def feed_last_modified(db: Session, rows: list[PostRow]) -> str:
     return max(moments).isoformat()
 
 
-def list_posts(db: Session, viewer_id: int | None, per_page: int, **where: Any) -> list[PostRow]:
-    """A page of posts, newest first (see :func:`page_query` for the filters)."""
+def list_posts(db: Session, viewer_id: int | None, per_page: int, **where: Any) -> tuple[list[PostRow], int | None]:
+    """A page of posts, newest first (see :func:`page_query` for the filters), and, for all
+    posts or a tag's, their total when the page has any row (None otherwise)."""
     statement, params = page_query(viewer_id, per_page, **where)
-    return [PostRow(*row) for row in db.execute(statement, params).all()]
+    rows = db.execute(statement, params).all()
+    total = int(rows[0].total) if rows and "total" in rows[0]._fields else None
+    return [PostRow(*row[:6]) for row in rows], total
 
 
 # Statements on the hot paths are built once per container (building a SQLAlchemy
@@ -269,15 +284,12 @@ def list_posts(db: Session, viewer_id: int | None, per_page: int, **where: Any) 
 _TOTAL_POSTS = select(func.coalesce(func.sum(User.post_count), 0))
 
 
-def total_posts(db: Session) -> int:
-    return db.scalar(_TOTAL_POSTS) or 0
+def counted_total(db: Session, tag: str | None) -> int:
+    """How many public posts there are, or carry ``tag`` (from the counts writes keep)."""
+    return (db.scalar(_TAG_COUNT, {"name": tag}) if tag is not None else db.scalar(_TOTAL_POSTS)) or 0
 
 
 _TAG_COUNT = select(Tag.post_count).where(Tag.name == bindparam("name", type_=String))
-
-
-def tagged_posts(db: Session, tag: str) -> int:
-    return db.scalar(_TAG_COUNT, {"name": tag}) or 0
 
 
 _POPULAR_TAGS = (
