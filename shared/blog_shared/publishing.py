@@ -35,7 +35,9 @@ _COUNT_POSTS = (
 # or tags cannot deadlock (the minute chore counts many authors in one transaction), and a
 # tag's row cannot go between the check that it exists and the change. Posts are written
 # rarely; this costs a few milliseconds.
-_COUNTS_LOCK = text("SELECT pg_advisory_xact_lock(hashtext('blog:counts'))")
+# The two-key form: its keys are a space of their own, apart from the one-key locks user_api
+# takes on hashes of what visitors type (a chosen e-mail cannot collide with this one).
+_COUNTS_LOCK = text("SELECT pg_advisory_xact_lock(2026, 1)")
 _COUNT_TAGS_UP = text(
     "INSERT INTO tags (name, post_count) SELECT unnest(CAST(:names AS varchar[])), 1"
     " ON CONFLICT (name) DO UPDATE SET post_count = tags.post_count + 1"
@@ -70,9 +72,12 @@ def count_post(db: Session, author_id: int, tags: Iterable[str], change: int) ->
         count_tags(db, removed=tags)
 
 
-# An upsert, and a read that stands a missing row: the clock is kept, never required.
+# An upsert, and a read that stands a missing row: the clock is kept, never required. The
+# time is the moment of the change (clock_timestamp(), not the transaction's start), and the
+# clock never goes back: a writer that began earlier may commit later.
 _NOTE_CHANGE = text(
-    "INSERT INTO feed_clock (id, changed_at) VALUES (1, now()) ON CONFLICT (id) DO UPDATE SET changed_at = now()"
+    "INSERT INTO feed_clock (id, changed_at) VALUES (1, clock_timestamp())"
+    " ON CONFLICT (id) DO UPDATE SET changed_at = GREATEST(feed_clock.changed_at, clock_timestamp())"
 )
 _FEED_CLOCK = select(func.coalesce(func.max(FeedClock.changed_at), func.to_timestamp(0)))
 

@@ -8,7 +8,7 @@ from typing import Any
 from chalice.app import Response
 from sqlalchemy.orm import Session
 
-from blog_shared import limits
+from blog_shared import limits, publishing
 from blog_shared.deps import request_scope
 from blog_shared.errors import ForbiddenError, UnauthenticatedError
 from blog_shared.http import ApiBlueprint, no_content, success
@@ -76,6 +76,7 @@ def list_posts() -> Response:
                 total = store.unpublished_total(scope.db, viewer.id, status)
         else:
             total = -1  # all posts or a tag's: read with the page (below)
+        clock = publishing.feed_clock(scope.db) if query["with_html"] else None  # before the page
         rows, page_total = store.list_posts(
             scope.db,
             viewer.id if viewer else None,
@@ -94,7 +95,7 @@ def list_posts() -> Response:
         rows = rows[:per_page]
         posts = [post_json(row, viewer, with_html=query["with_html"]) for row in rows]
         user_data = user_json(filter_user, viewer) if filter_user is not None else None
-        feed: dict[str, Any] = {"last_modified": store.feed_last_modified(scope.db, rows)} if query["with_html"] else {}
+        feed: dict[str, Any] = {"last_modified": store.feed_last_modified(clock, rows)} if clock else {}
     last = rows[-1].post if rows and more else None
     return success(
         {"user_data": user_data, "posts": posts},

@@ -262,12 +262,12 @@ def highlight_html(fragment: str) -> str:
     return escaped.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
 
 
-def feed_last_modified(db: Session, rows: list[PostRow]) -> str:
+def feed_last_modified(clock: datetime, rows: list[PostRow]) -> str:
     """A feed's Last-Modified (ISO 8601): the later of the feed clock (any post written,
-    deleted or taken back, any author renamed) and its newest entry's publication (a
-    scheduled post goes live with no write). It never goes backwards."""
-    moments = [publishing.feed_clock(db), *(row.post.date_posted for row in rows)]
-    return max(moments).isoformat()
+    deleted or taken back, any author renamed; read *before* the page, so a change that
+    commits in between makes the page newer than its date, never older) and its newest
+    entry's publication (a scheduled post goes live with no write). It never goes backwards."""
+    return max([clock, *(row.post.date_posted for row in rows)]).isoformat()
 
 
 def list_posts(db: Session, viewer_id: int | None, per_page: int, **where: Any) -> tuple[list[PostRow], int | None]:
@@ -470,6 +470,7 @@ def find_post(db: Session, post_id: int, viewer_id: int | None, lock: bool = Fal
 def update_post(db: Session, post: Post, changes: dict[str, Any]) -> None:
     """Apply the changes to a post found with ``lock``; a ``status`` moves it between draft,
     scheduled (``publish_at``) and published, in and out of the counts."""
+    was_draft = post.draft
     if "tags" in changes and post.counted:
         new, old = set(changes["tags"]), set(post.tags)
         publishing.count_tags(db, added=new - old, removed=old - new)
@@ -487,7 +488,8 @@ def update_post(db: Session, post: Post, changes: dict[str, Any]) -> None:
     if "status" in changes:
         _move(db, post, changes["status"], changes.get("publish_at"))
     post.updated_at = func.now()
-    publishing.note_change(db)
+    if not (was_draft and post.draft):  # a draft's edits change no feed
+        publishing.note_change(db)
     db.flush()
 
 
@@ -520,7 +522,8 @@ def delete_post(db: Session, post: Post) -> None:
     db.execute(delete(_posts).where(_posts.c.id == post.id))
     if post.counted:
         publishing.count_post(db, post.user_id, post.tags, -1)
-    publishing.note_change(db)
+    if not post.draft:
+        publishing.note_change(db)
 
 
 def require_author(post: Post, user: User) -> None:

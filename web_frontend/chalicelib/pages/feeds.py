@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
@@ -32,6 +32,7 @@ SITE_TITLE = "Serverless Blog"
 FEED_TYPE = "application/atom+xml; charset=utf-8"
 # Readers and crawlers may keep these a few minutes (CloudFront too).
 CACHE = "public, max-age=300"
+SETTLED = timedelta(seconds=2)  # a feed's date is sent once it is this old
 
 
 @bp.route("/feed.atom", methods=READ)
@@ -132,10 +133,16 @@ def _link(parent: ElementTree.Element, href: str, rel: str, kind: str) -> None:
 def _conditional(body: str, modified: datetime, content_type: str) -> Response:
     """``body`` with its validators, or a 304 when the reader's copy is still current."""
     etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
-    last_modified = format_datetime(modified.astimezone(UTC).replace(microsecond=0), usegmt=True)
-    headers: dict[str, str | list[str]] = {"ETag": etag, "Last-Modified": last_modified, "Cache-Control": CACHE}
+    headers: dict[str, str | list[str]] = {"ETag": etag, "Cache-Control": CACHE}
+    # HTTP dates count whole seconds: a second in which the feed may still change (and a
+    # little more, for a writer between its change and its commit) gets no date, or a
+    # second change in it would answer 304 to a reader holding the first.
+    dated = modified <= datetime.now(UTC) - SETTLED
+    if dated:
+        headers["Last-Modified"] = format_datetime(modified.astimezone(UTC).replace(microsecond=0), usegmt=True)
     request = bp.current_request
-    if _not_modified(header(request, "If-None-Match"), header(request, "If-Modified-Since"), etag, modified):
+    since = header(request, "If-Modified-Since") if dated else ""  # no date of ours: ignored (RFC 9110)
+    if _not_modified(header(request, "If-None-Match"), since, etag, modified):
         return Response(body="", status_code=304, headers=headers)
     return _answer(body, {**headers, "Content-Type": content_type})
 
