@@ -79,7 +79,7 @@ _NOTE_CHANGE = text(
     "INSERT INTO feed_clock (id, changed_at) VALUES (1, clock_timestamp())"
     " ON CONFLICT (id) DO UPDATE SET changed_at = GREATEST(feed_clock.changed_at, clock_timestamp())"
 )
-_FEED_CLOCK = select(func.coalesce(func.max(FeedClock.changed_at), func.to_timestamp(0)))
+FEED_CLOCK = select(func.coalesce(func.max(FeedClock.changed_at), func.to_timestamp(0)))
 
 
 def note_change(db: Session) -> None:
@@ -90,7 +90,7 @@ def note_change(db: Session) -> None:
 
 def feed_clock(db: Session) -> datetime:
     """When a post or an author's name last changed anywhere (see :func:`note_change`)."""
-    changed: datetime = db.execute(_FEED_CLOCK).scalar_one()
+    changed: datetime = db.execute(FEED_CLOCK).scalar_one()
     return changed
 
 

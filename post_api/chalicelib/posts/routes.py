@@ -8,7 +8,7 @@ from typing import Any
 from chalice.app import Response
 from sqlalchemy.orm import Session
 
-from blog_shared import limits, publishing
+from blog_shared import limits
 from blog_shared.deps import request_scope
 from blog_shared.errors import ForbiddenError, UnauthenticatedError
 from blog_shared.http import ApiBlueprint, no_content, success
@@ -76,8 +76,7 @@ def list_posts() -> Response:
                 total = store.unpublished_total(scope.db, viewer.id, status)
         else:
             total = -1  # all posts or a tag's: read with the page (below)
-        clock = publishing.feed_clock(scope.db) if query["with_html"] else None  # before the page
-        rows, page_total = store.list_posts(
+        page_of_posts = store.list_posts(
             scope.db,
             viewer.id if viewer else None,
             per_page + 1,  # one more tells whether a next page exists
@@ -87,15 +86,17 @@ def list_posts() -> Response:
             feed_of=filter_user.id if filter_user is not None and "user" in query else None,
             tag=query["tag"].lower() if "tag" in query else None,
             status=status,
+            with_clock=query["with_html"],
         )
+        rows = page_of_posts.rows
         if total < 0:  # an empty page carries no total: count it on its own
             tag = query["tag"].lower() if "tag" in query else None
-            total = page_total if page_total is not None else store.counted_total(scope.db, tag)
+            total = page_of_posts.total if page_of_posts.total is not None else store.counted_total(scope.db, tag)
         more = len(rows) > per_page
         rows = rows[:per_page]
         posts = [post_json(row, viewer, with_html=query["with_html"]) for row in rows]
         user_data = user_json(filter_user, viewer) if filter_user is not None else None
-        feed: dict[str, Any] = {"last_modified": store.feed_last_modified(clock, rows)} if clock else {}
+        feed: dict[str, Any] = {"last_modified": store.feed_last_modified(page_of_posts)} if query["with_html"] else {}
     last = rows[-1].post if rows and more else None
     return success(
         {"user_data": user_data, "posts": posts},

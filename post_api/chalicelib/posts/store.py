@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 import typing
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache, lru_cache
 from typing import Any
 
@@ -108,7 +108,7 @@ def keyset_after(with_cursor: bool, date_col: Any, id_col: Any) -> Any:
 
 
 @cache
-def _page_statement(mode: str, with_cursor: bool, with_viewer: bool) -> Select[Any]:
+def _page_statement(mode: str, with_cursor: bool, with_viewer: bool, with_clock: bool) -> Select[Any]:
     if mode == "feed":
         authors = union_all(
             select(cast(bindparam("feed_of", type_=Integer), Integer).label("uid")),
@@ -145,6 +145,8 @@ def _page_statement(mode: str, with_cursor: bool, with_viewer: bool) -> Select[A
     statement = _post_rows(with_viewer).join(ids, ids.c.id == Post.id).order_by(*NEWEST_FIRST)
     if mode in COUNTED_IN_PAGE:  # the total rides along (computed once): one statement less
         statement = statement.add_columns(COUNTED_IN_PAGE[mode].label("total"))
+    if with_clock:  # a feed's: read in the page's own snapshot
+        statement = statement.add_columns(publishing.FEED_CLOCK.scalar_subquery().label("clock"))
     return statement
 
 
@@ -176,11 +178,13 @@ def page_query(
     feed_of: int | None = None,
     tag: str | None = None,
     status: str = PUBLISHED,
+    with_clock: bool = False,
 ) -> tuple[Select[Any], dict[str, Any]]:
     """The statement and parameters for a page of public posts, newest first: all posts, one
     author's (``author_id``), a user's feed (``feed_of``) or a tag's (``tag``); or one
     author's drafts or scheduled posts (``status`` with ``author_id``). Continues after
-    ``position`` (a cursor) or skips ``offset`` posts (a page number)."""
+    ``position`` (a cursor) or skips ``offset`` posts (a page number). ``with_clock`` adds the
+    feed clock (see ``publishing.note_change``) to each row."""
     params: dict[str, Any] = {"limit": per_page, "offset": offset}
     if viewer_id is not None:
         params["viewer_id"] = viewer_id
@@ -197,7 +201,7 @@ def page_query(
         params.update(tags=[tag], tag_name=tag)
     else:
         mode = "all"
-    return _page_statement(mode, position is not None, viewer_id is not None), params
+    return _page_statement(mode, position is not None, viewer_id is not None, with_clock), params
 
 
 # Search ranks the newest SEARCH_WINDOW matches: a common word costs what a rarer one does.
@@ -262,21 +266,31 @@ def highlight_html(fragment: str) -> str:
     return escaped.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
 
 
-def feed_last_modified(clock: datetime, rows: list[PostRow]) -> str:
+def feed_last_modified(page: Page) -> str:
     """A feed's Last-Modified (ISO 8601): the later of the feed clock (any post written,
-    deleted or taken back, any author renamed; read *before* the page, so a change that
-    commits in between makes the page newer than its date, never older) and its newest
-    entry's publication (a scheduled post goes live with no write). It never goes backwards."""
-    return max([clock, *(row.post.date_posted for row in rows)]).isoformat()
+    deleted or taken back, any author renamed; read in the page's own snapshot) and its
+    newest entry's publication (a scheduled post goes live with no write). It never goes
+    backwards. An empty page says now (the site sends no date so fresh)."""
+    if page.clock is None:
+        return datetime.now(UTC).isoformat()
+    return max([page.clock, *(row.post.date_posted for row in page.rows)]).isoformat()
 
 
-def list_posts(db: Session, viewer_id: int | None, per_page: int, **where: Any) -> tuple[list[PostRow], int | None]:
-    """A page of posts, newest first (see :func:`page_query` for the filters), and, for all
-    posts or a tag's, their total when the page has any row (None otherwise)."""
+@dataclass(frozen=True)
+class Page:
+    rows: list[PostRow]
+    total: int | None  # all posts or a tag's, when the page has a row
+    clock: datetime | None  # with_clock, when the page has a row
+
+
+def list_posts(db: Session, viewer_id: int | None, per_page: int, **where: Any) -> Page:
+    """A page of posts, newest first (see :func:`page_query` for the filters), with what rides
+    along in its statement."""
     statement, params = page_query(viewer_id, per_page, **where)
     rows = db.execute(statement, params).all()
-    total = int(rows[0].total) if rows and "total" in rows[0]._fields else None
-    return [PostRow(*row[:6]) for row in rows], total
+    extra = rows[0]._mapping if rows else {}
+    total = int(extra["total"]) if "total" in extra else None
+    return Page([PostRow(*row[:6]) for row in rows], total, extra.get("clock"))
 
 
 # Statements on the hot paths are built once per container (building a SQLAlchemy
