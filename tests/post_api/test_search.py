@@ -14,7 +14,11 @@ from tests.helpers import app_module, seed_posts, write_post
 
 
 def titles(answer) -> list[str]:
-    return [post["title"] for post in answer.json_body["data"]["posts"]]
+    return titles_of(answer.json_body)
+
+
+def titles_of(body) -> list[str]:
+    return [post["title"] for post in body["data"]["posts"]]
 
 
 def test_search_stems_ranks_titles_first_and_highlights(users, posts):
@@ -27,6 +31,10 @@ def test_search_stems_ranks_titles_first_and_highlights(users, posts):
     assert found.status_code == 200
     assert titles(found) == ["How to run a blog", "Evening notes"]  # title above body; "running" is "run"
     assert found.json_body["pagination_meta"]["total"] == 2 and found.json_body["next_cursor"] is None
+    one_a_page = posts.get("/posts?q=run&per_page=1&page=2").json_body
+    assert titles_of(one_a_page) == ["Evening notes"] and one_a_page["pagination_meta"]["total"] == 2
+    past_the_end = posts.get("/posts?q=run&page=5").json_body  # no row to carry the count
+    assert past_the_end["data"]["posts"] == [] and past_the_end["pagination_meta"]["total"] == 2
     body_match = found.json_body["data"]["posts"][1]
     assert "<mark>running</mark>" in body_match["highlight"]
     assert "<b>" not in body_match["highlight"]

@@ -226,9 +226,10 @@ def _search_statement(with_viewer: bool) -> Select[Any]:
         .limit(SEARCH_WINDOW)
         .subquery("matches")
     )
-    # The page's ids first, from the matches alone; only they are joined to their rows.
+    # The page's ids first, from the matches alone; only they are joined to their rows. The
+    # matches are all ranked anyway: counting them too costs nothing more.
     page = (
-        select(matches.c.id, matches.c.rank)
+        select(matches.c.id, matches.c.rank, func.count().over().label("total"))
         .order_by(matches.c.rank.desc(), matches.c.date_posted.desc(), matches.c.id.desc())
         .offset(bindparam("offset", type_=Integer))
         .limit(bindparam("limit", type_=Integer))
@@ -237,7 +238,7 @@ def _search_statement(with_viewer: bool) -> Select[Any]:
     headline = func.ts_headline(literal_column("'english'::regconfig"), Post.content, query, _HEADLINE_OPTIONS)
     return (
         _post_rows(with_viewer)
-        .add_columns(headline.label("highlight"))
+        .add_columns(headline.label("highlight"), page.c.total)
         .join(page, page.c.id == Post.id)
         .order_by(page.c.rank.desc(), *NEWEST_FIRST)
     )
@@ -257,7 +258,8 @@ def search_posts(
     most ``SEARCH_WINDOW``)."""
     params = {"q": words, "offset": offset, "limit": per_page, "viewer_id": viewer_id}
     rows = db.execute(_search_statement(viewer_id is not None), params).all()
-    total = db.scalar(_SEARCH_TOTAL, {"q": words}) or 0
+    # A page past the last match carries no count: then it is counted on its own.
+    total = int(rows[0].total) if rows else db.scalar(_SEARCH_TOTAL, {"q": words}) or 0
     return [(PostRow(*row[:6]), highlight_html(row[6])) for row in rows], total
 
 
