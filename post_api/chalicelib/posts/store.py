@@ -216,12 +216,17 @@ def _search_query() -> Any:
     return func.websearch_to_tsquery(literal_column("'english'::regconfig"), bindparam("q", type_=String))
 
 
+def _matching(query: Any) -> Any:
+    """SQL: the public posts that match (along the GIN index on ``search``)."""
+    return Post.search.bool_op("@@")(query) & Post.is_public()
+
+
 @lru_cache(maxsize=2)
 def _search_statement(with_viewer: bool) -> Select[Any]:
     query = _search_query()
     matches = (
         select(Post.id, Post.date_posted, func.ts_rank_cd(Post.search, query).label("rank"))
-        .where(Post.search.bool_op("@@")(query), Post.is_public())
+        .where(_matching(query))
         .order_by(*NEWEST_FIRST)
         .limit(SEARCH_WINDOW)
         .subquery("matches")
@@ -245,7 +250,7 @@ def _search_statement(with_viewer: bool) -> Select[Any]:
 
 
 _SEARCH_TOTAL = select(func.count()).select_from(
-    select(Post.id).where(Post.search.bool_op("@@")(_search_query()), Post.is_public()).limit(SEARCH_WINDOW).subquery()
+    select(Post.id).where(_matching(_search_query())).limit(SEARCH_WINDOW).subquery()
 )
 
 
@@ -295,17 +300,15 @@ def list_posts(db: Session, viewer_id: int | None, per_page: int, **where: Any) 
     return Page([PostRow(*row[:6]) for row in rows], total, extra.get("clock"))
 
 
-# Statements on the hot paths are built once per container (building a SQLAlchemy
-# statement costs more than running a small one) and take their values as parameters.
-_TOTAL_POSTS = select(func.coalesce(func.sum(User.post_count), 0))
+# The same counts a page carries, on their own (for a page with no row to carry them).
+_COUNTED_TOTALS = {mode: select(total) for mode, total in COUNTED_IN_PAGE.items()}
 
 
 def counted_total(db: Session, tag: str | None) -> int:
     """How many public posts there are, or carry ``tag`` (from the counts writes keep)."""
-    return (db.scalar(_TAG_COUNT, {"name": tag}) if tag is not None else db.scalar(_TOTAL_POSTS)) or 0
-
-
-_TAG_COUNT = select(Tag.post_count).where(Tag.name == bindparam("name", type_=String))
+    if tag is None:
+        return db.scalar(_COUNTED_TOTALS["all"]) or 0
+    return db.scalar(_COUNTED_TOTALS["tag"], {"tag_name": tag}) or 0
 
 
 _POPULAR_TAGS = (
@@ -427,7 +430,7 @@ _INSERT_POST = (
     )
     .returning(
         *(column for column in _posts.c if column.name != "search"),
-        (~_posts.c.draft & (_posts.c.date_posted <= func.now())).label("live"),
+        Post.is_public().label("live"),
     )
 )
 
